@@ -7,12 +7,14 @@
 //! | `setup-cross` | installs the Debian packages for the aarch64 cross-build (root) |
 //! | `cross-build [--test] [--release]` | builds (and tests under qemu) for the Jetson, per `toolchains/aarch64-jetson.toml` |
 //! | `coverage` | per-crate line coverage with cargo-llvm-cov, with minimums |
+//! | `gpu-bundle` | release GPU test/bench binaries + run script in `target/gpu-bundle` for the GPU machine |
 
 mod ci;
 mod cmd;
 mod coverage;
 mod cross;
 mod glibc;
+mod gpu_bundle;
 mod layers;
 mod lint;
 mod metadata;
@@ -33,7 +35,8 @@ commands:
   ci                                         fmt, clippy, lint-layers, test, doc, deny (fails fast)
   setup-cross                                install the Debian aarch64 cross prerequisites (as root)
   cross-build [--test] [--release]           build (and test under qemu) for aarch64-unknown-linux-gnu
-  coverage                                   per-crate line coverage (cargo-llvm-cov), with minimums";
+  coverage                                   per-crate line coverage (cargo-llvm-cov), with minimums
+  gpu-bundle                                 build GPU tests/benches + run.sh into target/gpu-bundle";
 
 fn main() {
     if let Err(e) = run(std::env::args().skip(1).collect()) {
@@ -66,6 +69,7 @@ fn run(args: Vec<String>) -> Result<()> {
             cross::run(&opts)
         }
         "coverage" => flags.done().and_then(|()| coverage::run()),
+        "gpu-bundle" => flags.done().and_then(|()| gpu_bundle::run()),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

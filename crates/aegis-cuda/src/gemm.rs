@@ -1,0 +1,141 @@
+//! The cuBLAS GEMM workload: square single-precision matrix products on a stream, a realistic
+//! tensor-core-free load for tests, benchmarks and co-running contention.
+//!
+//! Owns [`GemmWorkload`] (a cuBLAS handle and three device matrices). cuBLAS is loaded at run
+//! time; its absence is a typed error. It must not know what a model is.
+
+use crate::buffer::DeviceBuffer;
+use crate::context::CudaContext;
+use crate::deferred::defer;
+use crate::error::{AegisCudaError, CudaResult};
+use crate::stream::CudaStream;
+use cudarc::cublas::{result as blas, sys as blas_sys};
+use std::sync::Arc;
+
+/// True when cuBLAS can be loaded.
+pub fn cublas_available() -> bool {
+    // SAFETY: probing only tries to dlopen candidate library names.
+    unsafe { blas_sys::is_culib_present() }
+}
+
+fn blas_err(call: &'static str, e: blas::CublasError) -> AegisCudaError {
+    AegisCudaError::Cublas { call, status: format!("{:?}", e.0) }
+}
+
+/// C = A × B for n×n f32 matrices, repeatedly.
+pub struct GemmWorkload {
+    ctx: Arc<CudaContext>,
+    handle: blas_sys::cublasHandle_t,
+    n: usize,
+    a: DeviceBuffer,
+    b: DeviceBuffer,
+    c: DeviceBuffer,
+}
+
+// SAFETY: the cuBLAS handle is only used through `&mut self` (one thread at a time), with the
+// context bound first; matrices are device memory.
+unsafe impl Send for GemmWorkload {}
+
+impl GemmWorkload {
+    /// Allocates three n×n matrices (A and B filled with a constant pattern) and a handle, and
+    /// runs one warm-up product.
+    ///
+    /// # Errors
+    /// cuBLAS missing; `n` zero or too large; the failing allocation or cuBLAS call.
+    pub fn new(ctx: &Arc<CudaContext>, n: usize, stream: &CudaStream) -> CudaResult<Self> {
+        if !cublas_available() {
+            return Err(AegisCudaError::LibraryNotFound { library: "cublas" });
+        }
+        if n == 0 || n > 32_768 {
+            return Err(AegisCudaError::InvalidArgument {
+                argument: "n",
+                problem: format!("matrix size {n}"),
+                fix: "use 1 ..= 32768",
+            });
+        }
+        let bytes = (n * n * 4) as u64;
+        let (a, b, c) = (
+            DeviceBuffer::new(ctx, bytes)?,
+            DeviceBuffer::new(ctx, bytes)?,
+            DeviceBuffer::new(ctx, bytes)?,
+        );
+        // 0x3c bytes make every f32 about 0.0115: products stay finite.
+        a.fill_async(0x3c, stream)?;
+        b.fill_async(0x3c, stream)?;
+        stream.synchronize()?;
+        ctx.bind()?;
+        let handle = blas::create_handle().map_err(|e| blas_err("cublasCreate_v2", e))?;
+        let mut w = GemmWorkload { ctx: ctx.clone(), handle, n, a, b, c };
+        // The first product loads cuBLAS's kernels (milliseconds); keep that out of every
+        // later measurement.
+        w.launch(stream)?;
+        stream.synchronize()?;
+        Ok(w)
+    }
+
+    /// Matrix size.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Floating-point operations of one product (2n³).
+    pub fn flops(&self) -> f64 {
+        2.0 * (self.n as f64).powi(3)
+    }
+
+    /// Enqueues one product on `stream`.
+    ///
+    /// # Errors
+    /// The failing cuBLAS call.
+    pub fn launch(&mut self, stream: &CudaStream) -> CudaResult<()> {
+        self.ctx.bind()?;
+        let n = self.n as i32;
+        let (alpha, beta) = (1.0f32, 0.0f32);
+        // SAFETY: the handle is live; the stream belongs to the same context; a, b, c are live
+        // n×n f32 device matrices; alpha/beta are host scalars (the default pointer mode).
+        unsafe {
+            blas::set_stream(self.handle, stream.as_raw() as blas_sys::cudaStream_t)
+                .map_err(|e| blas_err("cublasSetStream_v2", e))?;
+            blas::sgemm(
+                self.handle,
+                blas_sys::cublasOperation_t::CUBLAS_OP_N,
+                blas_sys::cublasOperation_t::CUBLAS_OP_N,
+                n,
+                n,
+                n,
+                &alpha,
+                self.a.address() as *const f32,
+                n,
+                self.b.address() as *const f32,
+                n,
+                &beta,
+                self.c.address() as *mut f32,
+                n,
+            )
+            .map_err(|e| blas_err("cublasSgemm_v2", e))
+        }
+    }
+
+    /// Copies C's first element to the host (to check the product ran).
+    ///
+    /// # Errors
+    /// The failing copy.
+    pub fn first_output(&self) -> CudaResult<f32> {
+        let mut b = [0u8; 4];
+        self.c.copy_to_host(&mut b)?;
+        Ok(f32::from_le_bytes(b))
+    }
+}
+
+impl Drop for GemmWorkload {
+    fn drop(&mut self) {
+        let r = self.ctx.bind().and_then(|_| {
+            // SAFETY: the handle is live and destroyed exactly once here.
+            unsafe { blas::destroy_handle(self.handle) }
+                .map_err(|e| blas_err("cublasDestroy_v2", e))
+        });
+        if let Err(e) = r {
+            defer("GemmWorkload", e);
+        }
+    }
+}
