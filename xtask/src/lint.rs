@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::layers::{Layer, layer_of};
-use crate::metadata::{Edge, Package, Workspace};
+use crate::metadata::{DepKind, Edge, Package, Workspace};
 
 /// Where the resolved edge list lives, relative to the workspace root.
 pub(crate) const EDGES_FILE: &str = "docs/crate-edges.txt";
@@ -77,6 +77,9 @@ pub(crate) fn check(packages: &[Package], edges: &[Edge]) -> Vec<Violation> {
             continue;
         };
         let allowed = match (from, to) {
+            // A dev-dependency of a crate on itself (to turn on a test-support feature for its
+            // own integration tests) adds no edge between crates.
+            _ if edge.from == edge.to && edge.kind == DepKind::Dev => true,
             (Layer::Tooling, _) => true,
             (_, Layer::Tooling) => false,
             (Layer::Runtime(a), Layer::Runtime(b)) => b < a,
@@ -160,7 +163,6 @@ pub(crate) fn run(opts: &Options) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metadata::DepKind;
     use std::path::Path;
 
     fn pkg(name: &str) -> Package {
@@ -186,6 +188,7 @@ mod tests {
             edge("aegis-backend-ort", "aegis-sched", DepKind::Build),
             edge("aegisrt", "aegis-backend-ort", DepKind::Dev),
             edge("xtask", "aegis-trace", DepKind::Normal),
+            edge("aegis-cuda", "aegis-cuda", DepKind::Dev),
         ];
         assert_eq!(check(&pkgs, &edges), []);
     }
@@ -198,6 +201,7 @@ mod tests {
             edge("aegis-trace", "aegis-cuda", DepKind::Dev),
             edge("aegis-backend-ort", "aegis-backend-trt", DepKind::Normal),
             edge("aegis-cuda", "xtask", DepKind::Build),
+            edge("aegis-cuda", "aegis-cuda", DepKind::Normal),
         ];
         let v: Vec<String> = check(&pkgs, &edges).iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -209,6 +213,8 @@ mod tests {
                  [normal dependency in crates/aegis-backend-ort/Cargo.toml]",
                 "forbidden edge: aegis-cuda (layer 1) -> xtask (tooling) \
                  [build dependency in crates/aegis-cuda/Cargo.toml]",
+                "forbidden edge: aegis-cuda (layer 1) -> aegis-cuda (layer 1) \
+                 [normal dependency in crates/aegis-cuda/Cargo.toml]",
             ]
         );
     }

@@ -119,5 +119,36 @@ pub enum AegisCudaError {
     },
 }
 
+impl AegisCudaError {
+    /// Sticky errors leave the CUDA context — and, as measured on an H200 with driver 580,
+    /// every context of the process (ADR 0002) — unusable: "the process must be terminated
+    /// and relaunched" (CUDA driver API documentation for these codes): illegal address (700),
+    /// launch timeout (702), hardware stack error (714), illegal instruction (715), misaligned
+    /// address (716), invalid address space (717), invalid PC (718), launch failed (719).
+    pub fn is_sticky(&self) -> bool {
+        matches!(self, AegisCudaError::Driver { code: 700 | 702 | 714..=719, .. })
+    }
+}
+
 /// Result of the CUDA layer.
 pub type CudaResult<T> = Result<T, AegisCudaError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn driver(code: i32) -> AegisCudaError {
+        AegisCudaError::Driver { call: "x", code, name: String::new(), description: String::new() }
+    }
+
+    #[test]
+    fn sticky_codes_are_recognised() {
+        for code in [700, 702, 714, 715, 716, 717, 718, 719] {
+            assert!(driver(code).is_sticky(), "{code}");
+        }
+        for code in [1, 2, 201, 701, 720, 999] {
+            assert!(!driver(code).is_sticky(), "{code}");
+        }
+        assert!(!AegisCudaError::DriverNotFound.is_sticky());
+    }
+}
