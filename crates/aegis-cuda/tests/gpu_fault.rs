@@ -67,14 +67,16 @@ fn fault_is_contained_to_its_process() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     println!("child exit: {}\n{stdout}", out.status);
     let result = |key: &str| {
-        stdout.lines().find_map(|l| l.strip_prefix(&format!("RESULT {key}="))).unwrap_or_else(
-            || {
+        stdout
+            .lines()
+            .find_map(|l| l.split_once(&format!("RESULT {key}=")).map(|(_, v)| v.trim()))
+            .unwrap_or_else(|| {
                 panic!(
                     "child printed no {key}:\n{stdout}\n{}",
                     String::from_utf8_lossy(&out.stderr)
                 )
-            },
-        ) == "true"
+            })
+            == "true"
     };
     assert!(out.status.success(), "the fault crashed the child instead of being reported");
     assert!(result("victim_fault"), "the fault was not reported as CUDA_ERROR_ILLEGAL_ADDRESS");
