@@ -238,6 +238,23 @@ pub trait RuntimeBackend: Send {
         Err(BackendError::unsupported(self.engine(), "enqueue on a GPU stream"))
     }
 
+    /// Frees the model's weights to relieve memory pressure (the model stays loaded as a
+    /// description and can be restored); returns the bytes freed.
+    ///
+    /// # Errors
+    /// [`BackendError::Unsupported`] for engines that cannot evict (the default).
+    fn release_weights(&mut self) -> Result<u64, BackendError> {
+        Err(BackendError::unsupported(self.engine(), "evicting weights"))
+    }
+
+    /// Brings evicted weights back before the next job.
+    ///
+    /// # Errors
+    /// [`BackendError::Unsupported`] by default; whatever the engine reports.
+    fn restore_weights(&mut self) -> Result<(), BackendError> {
+        Err(BackendError::unsupported(self.engine(), "restoring weights"))
+    }
+
     /// CPU engines: runs one inference to completion on the calling thread.
     ///
     /// # Errors

@@ -5,7 +5,8 @@
 //! scripted latency and counts the call.
 
 use crate::backend::{
-    ActivationRegion, BackendError, MemoryRequirements, Placement, RuntimeBackend, TensorData,
+    ActivationRegion, BackendError, MemoryRequirements, OpGraph, Placement, RuntimeBackend,
+    TensorData,
 };
 use aegis_cuda::{AegisCudaError, CudaStream};
 use aegis_trace::Duration;
@@ -41,6 +42,9 @@ pub struct MockBackend {
     jobs: Arc<AtomicU64>,
     bound: Option<ActivationRegion>,
     input: Option<TensorData>,
+    evictable: bool,
+    weights_resident: bool,
+    graph: Option<OpGraph>,
 }
 
 impl MockBackend {
@@ -54,7 +58,27 @@ impl MockBackend {
             jobs: Arc::new(AtomicU64::new(0)),
             bound: None,
             input: None,
+            evictable: false,
+            weights_resident: true,
+            graph: None,
         }
+    }
+
+    /// Exposes `graph` as the model's operator sequence.
+    pub fn with_graph(mut self, graph: OpGraph) -> Self {
+        self.graph = Some(graph);
+        self
+    }
+
+    /// Lets the mock evict and restore its (scripted) weights.
+    pub fn evictable(mut self) -> Self {
+        self.evictable = true;
+        self
+    }
+
+    /// The activation region bound last, if any.
+    pub fn bound_region(&self) -> Option<ActivationRegion> {
+        self.bound
     }
 
     /// Each job sleeps for `d`.
@@ -92,6 +116,12 @@ impl MockBackend {
     }
 
     fn job(&mut self) -> Result<(), BackendError> {
+        if !self.weights_resident {
+            return Err(BackendError::Execution {
+                engine: "mock".into(),
+                reason: "weights evicted: restore them first".into(),
+            });
+        }
         let n = self.jobs.fetch_add(1, Ordering::AcqRel) + 1;
         let d = self.latencies[((n - 1) % self.latencies.len() as u64) as usize];
         if !d.is_zero() {
@@ -141,6 +171,10 @@ impl RuntimeBackend for MockBackend {
 
     fn memory_requirements(&self) -> MemoryRequirements {
         self.requirements
+    }
+
+    fn graph(&self) -> Option<OpGraph> {
+        self.graph.clone()
     }
 
     fn bind_activation_memory(&mut self, region: ActivationRegion) -> Result<(), BackendError> {
@@ -194,6 +228,23 @@ impl RuntimeBackend for MockBackend {
             return Err(BackendError::unsupported("mock", "enqueue on a GPU stream"));
         }
         self.job()
+    }
+
+    fn release_weights(&mut self) -> Result<u64, BackendError> {
+        if !self.evictable {
+            return Err(BackendError::unsupported("mock", "evicting weights"));
+        }
+        let freed = if self.weights_resident { self.requirements.weights_bytes } else { 0 };
+        self.weights_resident = false;
+        Ok(freed)
+    }
+
+    fn restore_weights(&mut self) -> Result<(), BackendError> {
+        if !self.evictable {
+            return Err(BackendError::unsupported("mock", "restoring weights"));
+        }
+        self.weights_resident = true;
+        Ok(())
     }
 
     fn run(&mut self) -> Result<(), BackendError> {

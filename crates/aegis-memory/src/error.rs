@@ -145,4 +145,34 @@ pub enum MemoryError {
     /// A report was asked for without any input file.
     #[error("no lifetime files given; pass at least one FILE")]
     NoInputs,
+    /// A model has no planned allocation (plan before binding).
+    #[error(
+        "model {model} is not in the current allocation plan; call MemoryOrchestrator::plan with its context first"
+    )]
+    NotPlanned {
+        /// The model.
+        model: ModelId,
+    },
+    /// A model is already bound.
+    #[error("model {model} is already bound; release it first")]
+    AlreadyBound {
+        /// The model.
+        model: ModelId,
+    },
+    /// The device memory pool refused.
+    #[error("device memory pool: {0}")]
+    Pool(#[source] Box<aegis_cuda::AegisCudaError>),
+    /// The model's execution context refused (budget) or its backend failed.
+    #[error("execution context: {0}")]
+    Context(#[source] Box<aegis_context::ContextError>),
+    /// The plan does not fit the pool.
+    #[error(
+        "plan needs {needed} bytes of pool memory but the pool has {available} free; enlarge the pool, share arenas (exclusivity groups) or deploy fewer models"
+    )]
+    PlanDoesNotFit {
+        /// Bytes the plan needs from the pool.
+        needed: u64,
+        /// Free bytes in the pool.
+        available: u64,
+    },
 }

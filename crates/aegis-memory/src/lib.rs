@@ -14,9 +14,13 @@
 //!   saves.
 //! - [`report`]: [`plan_memory_report`], the JSON of `aegisrt plan-memory`.
 //!
-//! Architecture invariant: nothing here touches a device or knows an execution context;
-//! binding plans to device memory and reacting to memory pressure build on these types in
-//! the layers that know the device pool.
+//! - [`orchestrator`]: [`MemoryOrchestrator`] plans a deployment over its execution contexts
+//!   ([`AllocationPlan`]), shares arenas within exclusivity groups, and binds models to memory
+//!   from the runtime's device pool ([`MemoryBinding`]).
+//! - [`pressure`]: [`PressureHandler`], pressure levels and the explicit, traced policies.
+//!
+//! Architecture invariant: knows nothing about scheduling policies or specific engines; it is
+//! told which models are mutually exclusive and how busy they are.
 //!
 //! ```
 //! use aegis_memory::{LifetimeAnalyzer, MemoryPlanner, Op, OpSequence, PlannerConfig};
@@ -45,7 +49,9 @@ mod error;
 pub mod graph;
 pub mod lifetime;
 pub mod lifetime_file;
+pub mod orchestrator;
 pub mod planner;
+pub mod pressure;
 pub mod report;
 pub mod sharing;
 pub mod validate;
@@ -54,9 +60,17 @@ pub use error::MemoryError;
 pub use graph::{Op, OpSequence, TensorId, TensorInfo};
 pub use lifetime::{LifetimeAnalyzer, TensorLifetime};
 pub use lifetime_file::{LifetimeFile, Precision};
+pub use orchestrator::{
+    ActivationSource, AllocationPlan, ArenaSpec, MemoryBinding, MemoryOrchestrator,
+    ModelAllocation, OrchestratorOptions, sequence_from_graph,
+};
 pub use planner::{
     ArenaPlan, DEFAULT_ALIGNMENT, MemoryPlanner, Ordering, Placement, PlannerConfig, Strategy,
     StrategyOutcome, greedy_by_size,
+};
+pub use pressure::{
+    ModelActivity, PressureAction, PressureHandler, PressureLevel, PressurePolicy, PressureReport,
+    PressureThresholds,
 };
 pub use report::{MemoryReport, ModelReport, ReportOptions, ReportTotal, plan_memory_report};
 pub use sharing::{
