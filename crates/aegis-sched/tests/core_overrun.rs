@@ -1,0 +1,235 @@
+//! Budget enforcement: what each overrun action does, shown on one small set.
+//!
+//! The set (fixed priority, one lane, admitted): `v` (C 2, T 20, D 5, priority 0) and `o`
+//! (C 3, T 20, D 20, priority 1); `v` can be blocked by one `o` job: 3 + 2 = 5 ≤ 5. Model
+//! `o` then runs longer than its WCET of 3. Times in nanoseconds.
+
+use aegis_sched::TaskParams;
+use aegis_sched::analysis::{AdmissionConfig, AdmissionController, AdmissionRequest, Policy};
+use aegis_sched::scheduler::{
+    CoreConfig, Decision, DeferReason, DropReason, LateAction, ModelSpec, OverrunAction,
+    OverrunConfig, OverrunStage,
+};
+use aegis_sched::sim::{Arrival, ExecTime, SimConfig, SimRun, SimTask, simulate};
+use aegis_trace::{Duration, RequestId, Timestamp};
+
+fn task(name: &str, c: u64, t: u64, d: u64, prio: u32) -> TaskParams {
+    TaskParams {
+        name: name.into(),
+        wcet: Duration::from_nanos(c),
+        period: Duration::from_nanos(t),
+        deadline: Duration::from_nanos(d),
+        priority: prio,
+    }
+}
+
+fn ns(v: u64) -> Timestamp {
+    Timestamp::from_nanos(v)
+}
+
+fn run(action: OverrunAction, restore_after: u32, late: LateAction, o_exec: ExecTime) -> SimRun {
+    let v = task("v", 2, 20, 5, 0);
+    let o = task("o", 3, 20, 20, 1);
+    let ctl = AdmissionController::new(AdmissionConfig::new(Policy::FixedPriority));
+    let adm =
+        ctl.analyze(&AdmissionRequest { task: o.clone(), memory: None }, std::slice::from_ref(&v));
+    assert!(adm.admitted, "{}", adm.reason);
+    let tasks = [
+        SimTask::worst_case(v),
+        SimTask { spec: ModelSpec::new(o), exec: o_exec, arrival: Arrival::default() },
+    ];
+    let core = CoreConfig::new(Policy::FixedPriority)
+        .with_late_action(late)
+        .with_overrun(OverrunConfig { action, restore_after, grace: Duration::ZERO });
+    let mut cfg = SimConfig::new(core, 40);
+    cfg.record_decisions = true;
+    cfg.record_log = true;
+    simulate(&cfg, &tasks).unwrap()
+}
+
+fn of<'a>(r: &'a SimRun, name: &str) -> &'a aegis_sched::sim::TaskReport {
+    r.report.tasks.iter().find(|t| t.name.as_str() == name).unwrap()
+}
+
+/// Every job of `o` started as contained work ran in an interval that holds no release of `v`
+/// (the isolation mechanism), and `v` never missed nor was dropped.
+fn assert_isolated(r: &SimRun) {
+    let v = of(r, "v");
+    assert_eq!((v.deadline_misses, v.dropped), (0, 0), "{}", r.report);
+    let mut starts: Vec<(RequestId, Timestamp)> = Vec::new();
+    let mut intervals = Vec::new();
+    for d in &r.decisions {
+        match d {
+            Decision::Dispatch { request, at, background: true, .. } => {
+                starts.push((*request, *at))
+            }
+            Decision::Completed { request, at, .. } => {
+                if let Some(&(_, s)) = starts.iter().find(|(q, _)| q == request) {
+                    intervals.push((s, *at));
+                }
+            }
+            _ => {}
+        }
+    }
+    for d in &r.decisions {
+        if let Decision::Completed { model, release, .. } = d
+            && model.as_str() == "v"
+        {
+            for &(s, e) in &intervals {
+                assert!(!(s < *release && *release < e), "v released at {release} inside {s}..{e}");
+            }
+        }
+    }
+}
+
+fn overruns(r: &SimRun) -> Vec<(Timestamp, OverrunStage, Duration)> {
+    r.decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Overrun { at, stage, elapsed, .. } => Some((*at, *stage, *elapsed)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn report_only_shows_why_containment_is_needed() {
+    // o runs 19 every time: v's jobs are pushed later each period until one misses.
+    let r = run(
+        OverrunAction::ReportOnly,
+        0,
+        LateAction::Drop,
+        ExecTime::Constant(Duration::from_nanos(19)),
+    );
+    let v = of(&r, "v");
+    assert!(v.deadline_misses + v.dropped > 0, "{}", r.report);
+    assert_eq!(of(&r, "o").overruns, of(&r, "o").released);
+    assert!(r.decisions.iter().all(|d| !matches!(d, Decision::Dispatch { background: true, .. })));
+}
+
+#[test]
+fn demote_runs_the_overrunning_model_only_in_safe_windows() {
+    let r = run(
+        OverrunAction::Demote,
+        0,
+        LateAction::Drop,
+        ExecTime::Constant(Duration::from_nanos(5)),
+    );
+    // First job: dispatched at 2, flagged while still running at 2 + 3 + 1 = 6.
+    let ov = overruns(&r);
+    assert_eq!(ov[0], (ns(6), OverrunStage::Running, Duration::from_nanos(4)));
+    // Every later o job starts as background work right after v's job (window up to the next
+    // v release: 22 + 5 ≤ 40) and completes; v is untouched.
+    let bg: Vec<Timestamp> = r
+        .decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Dispatch { model, at, background: true, estimate, .. }
+                if model.as_str() == "o" =>
+            {
+                assert_eq!(*estimate, Duration::from_nanos(5), "observed worst, not the WCET");
+                Some(*at)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(&bg[..3], &[ns(22), ns(42), ns(62)]);
+    assert_eq!(bg.len() as u64, of(&r, "o").released - 1);
+    assert_eq!(of(&r, "o").completed, of(&r, "o").released);
+    assert_isolated(&r);
+}
+
+#[test]
+fn skip_next_release_skips_then_restores_after_good_jobs() {
+    // First o job runs 9, every later one 3 (within budget).
+    let mut list = vec![Duration::from_nanos(9)];
+    list.extend(std::iter::repeat_n(Duration::from_nanos(3), 30));
+    let r = run(OverrunAction::SkipNextRelease, 2, LateAction::Drop, ExecTime::Replay(list));
+    let skipped: Vec<_> = r
+        .decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Drop { reason: DropReason::OverrunSkip, .. }))
+        .collect();
+    assert_eq!(skipped.len(), 1, "exactly the next release");
+    assert_eq!(skipped[0].at(), ns(20));
+    // o's jobs at 40 and 60 run contained (estimate 9 fits 42 + 9 ≤ 60), then two good jobs
+    // restore it at 65 and its job at 80 runs at its normal priority.
+    let restored: Vec<Timestamp> = r
+        .decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Restored { .. }))
+        .map(Decision::at)
+        .collect();
+    assert_eq!(restored, vec![ns(65)]);
+    let o_dispatch: Vec<(Timestamp, bool)> = r
+        .decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Dispatch { model, at, background, .. } if model.as_str() == "o" => {
+                Some((*at, *background))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        &o_dispatch[..4],
+        &[(ns(2), false), (ns(42), true), (ns(62), true), (ns(82), false)]
+    );
+    assert_eq!(of(&r, "o").overruns, 1);
+    assert_isolated(&r);
+}
+
+#[test]
+fn drop_late_jobs_drops_what_cannot_fit_even_when_late_jobs_may_run() {
+    // o runs 19: after the first job, no window (18 between v's jobs) is long enough.
+    let exec = ExecTime::Constant(Duration::from_nanos(19));
+    let r = run(OverrunAction::DropLateJobs, 0, LateAction::RunLate, exec.clone());
+    let o = of(&r, "o");
+    assert_eq!(o.completed, 1);
+    assert_eq!(o.dropped, o.released - 1);
+    assert!(r.decisions.iter().any(|d| matches!(
+        d,
+        Decision::Drop { model, reason: DropReason::CannotMeetDeadline { .. }, .. } if model.as_str() == "o"
+    )));
+    assert_eq!(r.report.unfinished, 0);
+    assert_isolated(&r);
+
+    // Demote with run-late keeps them: they wait for a window that never comes.
+    let r = run(OverrunAction::Demote, 0, LateAction::RunLate, exec);
+    assert_eq!(of(&r, "o").completed, 1);
+    assert_eq!(of(&r, "o").dropped, 0);
+    assert!(r.report.unfinished > 0);
+    assert!(r.decisions.iter().any(|d| matches!(
+        d,
+        Decision::Defer { reason: DeferReason::NoSafeWindow { needed, .. }, .. } if *needed == Duration::from_nanos(19)
+    )));
+    assert!(r.decisions.iter().any(|d| matches!(d, Decision::LateDetected { .. })));
+    assert_isolated(&r);
+}
+
+#[test]
+fn an_overrun_seen_only_at_completion_is_handled_the_same_way() {
+    // A large grace hides the overrun while running; the measured time reveals it.
+    let v = task("v", 2, 20, 5, 0);
+    let o = task("o", 3, 20, 20, 1);
+    let tasks = [
+        SimTask::worst_case(v),
+        SimTask {
+            spec: ModelSpec::new(o).budget(Duration::from_nanos(2)),
+            exec: ExecTime::Constant(Duration::from_nanos(3)),
+            arrival: Arrival::default(),
+        },
+    ];
+    let overrun = OverrunConfig {
+        action: OverrunAction::Demote,
+        restore_after: 0,
+        grace: Duration::from_nanos(100),
+    };
+    let mut cfg = SimConfig::new(CoreConfig::new(Policy::FixedPriority).with_overrun(overrun), 10);
+    cfg.record_decisions = true;
+    let r = simulate(&cfg, &tasks).unwrap();
+    // The budget (2) is below the WCET (3): a 3 ns job is an overrun.
+    let ov = overruns(&r);
+    assert_eq!(ov[0], (ns(5), OverrunStage::AtCompletion, Duration::from_nanos(3)));
+    assert_eq!(of(&r, "v").deadline_misses, 0);
+}
