@@ -33,10 +33,14 @@ fn steps() -> Vec<Step> {
                 lint::run(&lint::Options { manifest_path: Some(manifest.clone()), bless: false })
             }),
         },
-        // The README's test command; Python-backed export checks must not skip here.
+        // The README's test command; Python-backed export checks and the ONNX Runtime tests
+        // must not skip here.
         cargo_step(
             "test",
-            cargo().args(["test", "--workspace"]).env("AEGIS_REQUIRE_PYTHON_CHECKS", "1"),
+            cargo()
+                .args(["test", "--workspace"])
+                .env("AEGIS_REQUIRE_PYTHON_CHECKS", "1")
+                .env("AEGIS_REQUIRE_ORT", "1"),
         ),
         cargo_step(
             "doc",
