@@ -83,6 +83,32 @@ fn build(root: &Path, packages: &[String]) -> Result<Vec<Artifact>> {
     Ok(out)
 }
 
+fn build_cli(root: &Path) -> Result<PathBuf> {
+    let text = Cmd::cargo()
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "aegisrt",
+            "--no-default-features",
+            "--bin",
+            "aegisrt",
+            "--message-format=json",
+        ])
+        .cwd(root)
+        .read()?;
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if v["reason"] == "compiler-artifact"
+            && v["target"]["name"] == "aegisrt"
+            && let Some(exe) = v["executable"].as_str()
+        {
+            return Ok(PathBuf::from(exe));
+        }
+    }
+    bail!("building the aegisrt binary produced no executable")
+}
+
 fn run_script(artifacts: &[(String, &Artifact)]) -> String {
     let mut s = String::from(
         r#"#!/usr/bin/env bash
@@ -113,7 +139,7 @@ status=0
         // before first instrumented API call": nothing to check there, not a failure.
         let _ = writeln!(
             s,
-            "  echo \"=== {file}\" >> \"$OUT/sanitizer.log\"; compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 ./bin/{file} --test-threads=1 > \"$OUT/one.log\" 2>&1; rc=$?; cat \"$OUT/one.log\" >> \"$OUT/sanitizer.log\"; if [ $rc -ne 0 ]; then if grep -q 'terminated before first instrumented API call' \"$OUT/one.log\" && grep -q '^test result: ok' \"$OUT/one.log\"; then echo \"NO CUDA CALLS (nothing to check): {file}\" >> \"$OUT/sanitizer.log\"; else echo \"SANITIZER FAILED: {file}\" >> \"$OUT/sanitizer.log\"; status=1; fi; fi; rm -f \"$OUT/one.log\""
+            "  echo \"=== {file}\" >> \"$OUT/sanitizer.log\"; AEGIS_UNDER_SANITIZER=1 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 ./bin/{file} --test-threads=1 > \"$OUT/one.log\" 2>&1; rc=$?; cat \"$OUT/one.log\" >> \"$OUT/sanitizer.log\"; if [ $rc -ne 0 ]; then if grep -q 'terminated before first instrumented API call' \"$OUT/one.log\" && grep -q '^test result: ok' \"$OUT/one.log\"; then echo \"NO CUDA CALLS (nothing to check): {file}\" >> \"$OUT/sanitizer.log\"; else echo \"SANITIZER FAILED: {file}\" >> \"$OUT/sanitizer.log\"; status=1; fi; fi; rm -f \"$OUT/one.log\""
         );
     }
     s.push_str("else echo 'compute-sanitizer not found' >> \"$OUT/sanitizer.log\"; status=1; fi\n");
@@ -151,6 +177,21 @@ pub(crate) fn run() -> Result<()> {
         let _ = writeln!(manifest, "{file}\t{}\t{}\t{}", a.package, a.kind, a.name);
         named.push((file, a));
     }
+    // The CLI for the case study: a lean build (CUDA kernel models only, no tract/ORT/TensorRT)
+    // keeps the bundle small enough to carry beside the working tree.
+    let cli = build_cli(&root)?;
+    let dst = dir.join("bin/aegisrt");
+    std::fs::copy(&cli, &dst).with_context(|| format!("copying {}", cli.display()))?;
+    Cmd::new("strip").arg("--strip-debug").arg(&dst).run()?;
+    let _ = writeln!(manifest, "aegisrt\taegisrt\tbin\taegisrt (--no-default-features)");
+    let examples = dir.join("examples/gpu");
+    std::fs::create_dir_all(&examples)?;
+    for e in std::fs::read_dir(root.join("examples/gpu"))? {
+        let p = e?.path();
+        if let Some(name) = p.file_name() {
+            std::fs::copy(&p, examples.join(name))?;
+        }
+    }
     std::fs::write(dir.join("MANIFEST.tsv"), manifest)?;
     let script = dir.join("run.sh");
     std::fs::write(&script, run_script(&named))?;
@@ -170,6 +211,9 @@ pub(crate) fn run() -> Result<()> {
         );
     }
     println!("run on the GPU machine: target/gpu-bundle/run.sh (carry target/gpu-bundle)");
+    println!(
+        "case study: target/gpu-bundle/examples/gpu/run-case-study.sh target/gpu-bundle/bin/aegisrt"
+    );
     Ok(())
 }
 

@@ -22,6 +22,90 @@ fn blas_err(call: &'static str, e: blas::CublasError) -> AegisCudaError {
     AegisCudaError::Cublas { call, status: format!("{:?}", e.0) }
 }
 
+/// A cuBLAS handle bound to one context, for products on caller-owned device memory.
+pub struct CublasHandle {
+    ctx: Arc<CudaContext>,
+    handle: blas_sys::cublasHandle_t,
+}
+
+// SAFETY: the handle is only used through `&mut self` (one thread at a time) with its context
+// bound first.
+unsafe impl Send for CublasHandle {}
+
+impl CublasHandle {
+    /// A new handle on `ctx`.
+    ///
+    /// # Errors
+    /// cuBLAS missing, or the failing `cublasCreate`.
+    pub fn new(ctx: &Arc<CudaContext>) -> CudaResult<Self> {
+        if !cublas_available() {
+            return Err(AegisCudaError::LibraryNotFound { library: "cublas" });
+        }
+        ctx.bind()?;
+        let handle = blas::create_handle().map_err(|e| blas_err("cublasCreate_v2", e))?;
+        Ok(CublasHandle { ctx: ctx.clone(), handle })
+    }
+
+    /// Enqueues C = A × B for n×n column-major f32 matrices at device addresses `a`, `b`, `c`.
+    ///
+    /// # Safety
+    /// `a`, `b` and `c` must each be live device memory of this context holding at least
+    /// `n * n` f32 values, and must stay live until the product has run on `stream`.
+    pub unsafe fn sgemm(
+        &mut self,
+        stream: &CudaStream,
+        n: usize,
+        a: u64,
+        b: u64,
+        c: u64,
+    ) -> CudaResult<()> {
+        let n = i32::try_from(n).map_err(|_| AegisCudaError::InvalidArgument {
+            argument: "n",
+            problem: format!("matrix size {n} does not fit a 32-bit cuBLAS dimension"),
+            fix: "use a smaller matrix",
+        })?;
+        self.ctx.bind()?;
+        let (alpha, beta) = (1.0f32, 0.0f32);
+        // SAFETY: the handle is live; the stream belongs to this context (the caller's stream
+        // is bound to the same device context); the caller guarantees the matrices; alpha and
+        // beta are host scalars (default pointer mode).
+        unsafe {
+            blas::set_stream(self.handle, stream.as_raw() as blas_sys::cudaStream_t)
+                .map_err(|e| blas_err("cublasSetStream_v2", e))?;
+            blas::sgemm(
+                self.handle,
+                blas_sys::cublasOperation_t::CUBLAS_OP_N,
+                blas_sys::cublasOperation_t::CUBLAS_OP_N,
+                n,
+                n,
+                n,
+                &alpha,
+                a as *const f32,
+                n,
+                b as *const f32,
+                n,
+                &beta,
+                c as *mut f32,
+                n,
+            )
+            .map_err(|e| blas_err("cublasSgemm_v2", e))
+        }
+    }
+}
+
+impl Drop for CublasHandle {
+    fn drop(&mut self) {
+        let r = self.ctx.bind().and_then(|_| {
+            // SAFETY: the handle is live and destroyed exactly once here.
+            unsafe { blas::destroy_handle(self.handle) }
+                .map_err(|e| blas_err("cublasDestroy_v2", e))
+        });
+        if let Err(e) = r {
+            defer("CublasHandle", e);
+        }
+    }
+}
+
 /// C = A × B for n×n f32 matrices, repeatedly.
 pub struct GemmWorkload {
     ctx: Arc<CudaContext>,

@@ -37,7 +37,7 @@ pub use deferred::{DeferredError, take_deferred_errors};
 pub use driver::driver_available;
 pub use error::{AegisCudaError, CudaResult};
 pub use event::{CudaEvent, EventFlags};
-pub use gemm::{GemmWorkload, cublas_available};
+pub use gemm::{CublasHandle, GemmWorkload, cublas_available};
 pub use module::{CudaModule, compile, nvrtc_available};
 pub use pool::{
     DeviceAllocation, DeviceMemoryPool, LeakReport, LeakedAllocation, POOL_ALIGNMENT, PoolMemory,

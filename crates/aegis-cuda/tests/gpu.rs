@@ -87,7 +87,10 @@ fn events_time_a_calibrated_spin() {
         b.synchronize().unwrap();
         let got = b.elapsed_since(&a).unwrap().as_nanos() as f64 / 1e6;
         println!("spin for {target_ms} ms took {got:.4} ms");
-        assert!((got - target_ms as f64).abs() / (target_ms as f64) < 0.05, "{got} ms");
+        // Under compute-sanitizer every launch is instrumented: timing is not meaningful there.
+        if std::env::var_os("AEGIS_UNDER_SANITIZER").is_none() {
+            assert!((got - target_ms as f64).abs() / (target_ms as f64) < 0.05, "{got} ms");
+        }
         assert!(b.is_complete().unwrap());
     }
     let fence = CudaEvent::fence(&c).unwrap();
