@@ -7,7 +7,15 @@
 //! layer that owns it.
 #![deny(missing_docs)]
 
+pub mod backends;
+pub mod baseline;
+pub mod deployment;
+pub mod html;
+pub mod profile;
+pub mod runtime;
+
 pub use aegis_context as context;
 pub use aegis_cuda as cuda;
 pub use aegis_memory as memory;
+pub use aegis_sched as sched;
 pub use aegis_trace as trace;

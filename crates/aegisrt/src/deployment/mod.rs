@@ -1,0 +1,204 @@
+//! Deployment files: what to run, how, and under which guarantees.
+//!
+//! Owns [`Deployment`] (validated), its parser and its errors. Every field is validated with an
+//! error that names the field (`models[1].period_ms`) and the fix; unknown keys are refused.
+//! Times are written in milliseconds (`*_ms`, decimals allowed) or microseconds (`wcet_us`)
+//! and held as integer nanoseconds. Relative paths are relative to the deployment file.
+//! It must not construct backends or run anything (see `crate::backends`, `crate::runtime`).
+//!
+//! ```toml
+//! name = "cpu-demo"
+//! policy = "edf"            # edf | fifo | fp
+//! lanes = 1
+//! duration_s = 20
+//! pool_mib = 64
+//! trace = "out/cpu-demo.pftrace"
+//! report = "out/cpu-demo.html"
+//!
+//! [[models]]
+//! name = "squeezenet"
+//! backend = "tract"         # tract | ort | cuda | trt
+//! model = "models/squeezenet1_1.onnx"
+//! period_ms = 100
+//! deadline_ms = 100         # default: the period
+//! priority = 0              # 0 is the highest; unique
+//! memory_limit_mib = 256
+//! # wcet_us = 25000         # when absent, the model is profiled before admission
+//! ```
+
+mod schema;
+mod validate;
+
+use aegis_backend_cuda::KernelModelSpec;
+use aegis_context::ResourceBudget;
+use aegis_sched::analysis::Policy;
+use aegis_sched::scheduler::{LateAction, OverrunAction};
+use aegis_trace::{Duration, ModelId};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+/// Which engine runs a model, with its source.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackendChoice {
+    /// ONNX on the CPU with tract.
+    Tract {
+        /// The ONNX file.
+        model: PathBuf,
+    },
+    /// ONNX with ONNX Runtime.
+    Ort {
+        /// The ONNX file.
+        model: PathBuf,
+        /// Engine options (`[models.options]`), interpreted by the backend.
+        options: toml::Table,
+    },
+    /// A GPU model of calibrated kernels.
+    Cuda {
+        /// The kernel sequence.
+        spec: KernelModelSpec,
+    },
+    /// A serialized TensorRT engine.
+    Trt {
+        /// The engine file.
+        engine: PathBuf,
+        /// Engine options.
+        options: toml::Table,
+    },
+}
+
+impl BackendChoice {
+    /// The backend's name as written in the file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BackendChoice::Tract { .. } => "tract",
+            BackendChoice::Ort { .. } => "ort",
+            BackendChoice::Cuda { .. } => "cuda",
+            BackendChoice::Trt { .. } => "trt",
+        }
+    }
+}
+
+/// One model of a deployment, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelDeployment {
+    /// Unique name.
+    pub name: ModelId,
+    /// Engine and source.
+    pub backend: BackendChoice,
+    /// Release period (minimum inter-arrival time).
+    pub period: Duration,
+    /// Relative deadline (<= period).
+    pub deadline: Duration,
+    /// First release after the start.
+    pub offset: Duration,
+    /// Releases come up to this much later than the period (sporadic); zero: periodic.
+    pub sporadic_jitter: Duration,
+    /// Fixed priority (0 highest; unique).
+    pub priority: u32,
+    /// WCET, when given (otherwise profiled).
+    pub wcet: Option<Duration>,
+    /// Hard budgets.
+    pub budget: ResourceBudget,
+}
+
+/// A validated deployment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deployment {
+    /// The file it came from.
+    pub file: PathBuf,
+    /// A name for reports.
+    pub name: String,
+    /// Dispatch policy (and so the admission test).
+    pub policy: Policy,
+    /// GPU/CPU lanes (jobs on one lane are serialised).
+    pub lanes: NonZeroU32,
+    /// How long to run.
+    pub duration: Duration,
+    /// Device memory pool size, bytes.
+    pub pool_bytes: u64,
+    /// Perfetto trace output.
+    pub trace: Option<PathBuf>,
+    /// HTML report output (a JSON summary is written next to it).
+    pub report: Option<PathBuf>,
+    /// Trace buffer capacity, events.
+    pub trace_capacity: usize,
+    /// What to do with jobs that can no longer meet their deadline.
+    pub late_action: LateAction,
+    /// What to do with models that overrun their WCET.
+    pub overrun: OverrunAction,
+    /// Samples per model when profiling a WCET.
+    pub profile_samples: usize,
+    /// Allowance between a dispatch decision and the job's start before a running job counts
+    /// as overrunning (the lane's hand-off latency).
+    pub overrun_grace: Duration,
+    /// A contained (overrunning) model is restored after this many consecutive jobs within
+    /// budget (0: never).
+    pub overrun_restore_after: u32,
+    /// The models.
+    pub models: Vec<ModelDeployment>,
+}
+
+/// Why a deployment file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeploymentError {
+    /// The file cannot be read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or an unknown key / wrong type.
+    #[error("{file}: {message}")]
+    Syntax {
+        /// The file.
+        file: PathBuf,
+        /// The parser's message (with line and column).
+        message: String,
+    },
+    /// A field has a value that cannot be used.
+    #[error("{file}: `{field}`: {problem}; {fix}")]
+    Field {
+        /// The file.
+        file: PathBuf,
+        /// The field (`models[1].period_ms`).
+        field: String,
+        /// What is wrong.
+        problem: String,
+        /// How to fix it.
+        fix: String,
+    },
+}
+
+impl Deployment {
+    /// Reads and validates a deployment file.
+    ///
+    /// # Errors
+    /// [`DeploymentError`] naming the file, the field and the fix.
+    pub fn load(path: &Path) -> Result<Self, DeploymentError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| DeploymentError::Io { file: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates deployment text; `path` names it in errors and anchors relative paths.
+    ///
+    /// # Errors
+    /// [`DeploymentError`] naming the file, the field and the fix.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, DeploymentError> {
+        let raw: schema::RawDeployment =
+            toml::from_str(text).map_err(|e| DeploymentError::Syntax {
+                file: path.to_path_buf(),
+                message: e.to_string().trim_end().to_owned(),
+            })?;
+        validate::deployment(raw, path)
+    }
+
+    /// The model named `name`.
+    pub fn model(&self, name: &str) -> Option<&ModelDeployment> {
+        self.models.iter().find(|m| m.name.as_str() == name)
+    }
+}

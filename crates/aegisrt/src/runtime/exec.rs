@@ -1,0 +1,441 @@
+//! The real-time driver: release timers, dispatch of the scheduler core's decisions to lanes,
+//! completion bookkeeping, metrics, trace, clean shutdown.
+//!
+//! Owns [`Engine`]. Three kinds of threads: the release loop (the caller's thread: sleeps until
+//! the next release or the core's next wake-up, releases jobs, ticks the core), one worker per
+//! lane (see [`super::lane`]), and one completion thread (accounts finished jobs, feeds the
+//! core, dispatches what the core decides next). The core (`aegis_sched::scheduler`) is the only
+//! place decisions are made; it is behind one mutex, taken for a few microseconds per event.
+//! It must not know how models execute (lanes) or which policy is configured (the core).
+
+use super::lane::{Lane, LaneDone, LaneJob};
+use aegis_context::ExecutionContext;
+use aegis_sched::scheduler::{Decision, SchedulerCore};
+use aegis_trace::{
+    Clock, Duration, EventKind, JobRecord, MetricsAggregator, ModelId, MonotonicClock, RequestId,
+    Timestamp, TraceCollector, TraceEvent,
+};
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// One model as the driver releases it.
+pub(crate) struct DriverModel {
+    pub(crate) name: ModelId,
+    pub(crate) ctx: Arc<ExecutionContext>,
+    pub(crate) period: Duration,
+    pub(crate) offset: Duration,
+    pub(crate) jitter: Duration,
+}
+
+/// One finished job, for the report's plots.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct JobSample {
+    /// Index of the model in the run's model list.
+    pub model: u32,
+    /// Release, ns since the run's start.
+    pub release_ns: u64,
+    /// Start of execution.
+    pub start_ns: u64,
+    /// End of execution.
+    pub end_ns: u64,
+    /// Absolute deadline.
+    pub deadline_ns: u64,
+}
+
+/// Live counters, for the progress line.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Progress {
+    /// Time since the start.
+    pub elapsed: Duration,
+    /// Jobs released.
+    pub released: u64,
+    /// Jobs completed.
+    pub completed: u64,
+    /// Deadline misses seen.
+    pub misses: u64,
+    /// Jobs dropped.
+    pub dropped: u64,
+    /// Faults contained.
+    pub faults: u64,
+}
+
+/// Runtime overhead samples (ns).
+#[derive(Default)]
+pub(crate) struct Overhead {
+    /// Release timer lateness: wake-up time minus the nominal release time.
+    pub(crate) release_lateness: Vec<u64>,
+    /// Core decision to execution start on the lane (channel hand-off, thread wake-up).
+    pub(crate) dispatch_to_start: Vec<u64>,
+    /// Execution end to the end of completion bookkeeping (metrics, trace, core, next dispatch).
+    pub(crate) bookkeeping: Vec<u64>,
+    /// Time inside the core (lock held) per release or completion.
+    pub(crate) core_time: Vec<u64>,
+    /// GPU jobs: release (nominal) to the first kernel's start on the GPU (timing events).
+    pub(crate) release_to_gpu_start: Vec<u64>,
+    /// Execution time per job, ns, by model index (held-out data for WCET checks).
+    pub(crate) exec_by_model: Vec<Vec<u64>>,
+}
+
+const SAMPLE_CAP: usize = 2_000_000;
+
+struct Counters {
+    released: AtomicU64,
+    completed: AtomicU64,
+    misses: AtomicU64,
+    dropped: AtomicU64,
+    faults: AtomicU64,
+}
+
+/// The shared state of a run.
+pub(crate) struct Engine {
+    core: Mutex<SchedulerCore>,
+    clock: Arc<MonotonicClock>,
+    lanes: Vec<Lane>,
+    models: Vec<DriverModel>,
+    index: HashMap<ModelId, u32>,
+    faulted: Vec<AtomicBool>,
+    metrics: Arc<MetricsAggregator>,
+    trace: Option<Arc<TraceCollector>>,
+    samples: Mutex<Vec<JobSample>>,
+    overhead: Mutex<Overhead>,
+    counters: Counters,
+    next_request: AtomicU64,
+    in_flight: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// What a run leaves behind.
+pub(crate) struct RunOutcome {
+    pub(crate) elapsed: Duration,
+    pub(crate) samples: Vec<JobSample>,
+    pub(crate) overhead: Overhead,
+    pub(crate) progress: Progress,
+    pub(crate) unfinished: u64,
+}
+
+impl Engine {
+    pub(crate) fn new(
+        core: SchedulerCore,
+        clock: Arc<MonotonicClock>,
+        models: Vec<DriverModel>,
+        metrics: Arc<MetricsAggregator>,
+        trace: Option<Arc<TraceCollector>>,
+    ) -> Self {
+        let index = models.iter().enumerate().map(|(i, m)| (m.name.clone(), i as u32)).collect();
+        let faulted = models.iter().map(|_| AtomicBool::new(false)).collect();
+        Engine {
+            core: Mutex::new(core),
+            clock,
+            lanes: Vec::new(),
+            models,
+            index,
+            faulted,
+            metrics,
+            trace,
+            samples: Mutex::new(Vec::new()),
+            overhead: Mutex::new(Overhead::default()),
+            counters: Counters {
+                released: AtomicU64::new(0),
+                completed: AtomicU64::new(0),
+                misses: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                faults: AtomicU64::new(0),
+            },
+            next_request: AtomicU64::new(1),
+            in_flight: AtomicU64::new(0),
+        }
+    }
+
+    fn progress(&self, start: Timestamp) -> Progress {
+        let c = &self.counters;
+        Progress {
+            elapsed: self.clock.now().saturating_duration_since(start),
+            released: c.released.load(Ordering::Relaxed),
+            completed: c.completed.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
+            faults: c.faults.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Acts on the core's decisions (the core lock is held by the caller).
+    fn handle(&self, core: &SchedulerCore, decisions: &mut Vec<Decision>) {
+        for d in decisions.drain(..) {
+            match d {
+                Decision::Dispatch { at, lane, model, request, release, deadline, .. } => {
+                    let Some(&m) = self.index.get(&model) else { continue };
+                    let job = LaneJob {
+                        model,
+                        ctx: self.models[m as usize].ctx.clone(),
+                        request,
+                        release,
+                        deadline,
+                        dispatched_at: at,
+                        dispatched_event: core
+                            .dispatched_event(request)
+                            .unwrap_or(aegis_trace::EventId::UNASSIGNED),
+                    };
+                    self.in_flight.fetch_add(1, Ordering::AcqRel);
+                    if !self.lanes.get(lane as usize).is_some_and(|l| l.send(job)) {
+                        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+                    }
+                }
+                Decision::Drop { model, .. } => {
+                    self.metrics.record_drop(&model);
+                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                Decision::Overrun { model, .. } => self.metrics.record_overrun(&model),
+                Decision::Completed { met: false, .. } => {
+                    self.counters.misses.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn on_done(&self, d: LaneDone) {
+        let exec = d.end.saturating_duration_since(d.start);
+        let job = &d.job;
+        let m = self.index.get(&job.model).copied().unwrap_or(0);
+        if let Some(t) = &self.trace {
+            t.record(
+                TraceEvent::new(EventKind::Started, "runtime", d.start)
+                    .model(job.model.clone())
+                    .request(job.request)
+                    .stream(d.lane)
+                    .duration(exec)
+                    .rationale("executed on its lane")
+                    .parent(job.dispatched_event),
+            );
+        }
+        match &d.outcome {
+            Ok(()) => {
+                self.metrics.record_job(&JobRecord {
+                    model: job.model.clone(),
+                    release: job.release,
+                    start: d.start,
+                    end: d.end,
+                    deadline: job.deadline,
+                });
+                let mut s = lock(&self.samples);
+                if s.len() < SAMPLE_CAP {
+                    s.push(JobSample {
+                        model: m,
+                        release_ns: job.release.as_nanos(),
+                        start_ns: d.start.as_nanos(),
+                        end_ns: d.end.as_nanos(),
+                        deadline_ns: job.deadline.as_nanos(),
+                    });
+                }
+            }
+            Err(_) => {
+                self.metrics.record_fault(&job.model);
+                self.counters.faults.fetch_add(1, Ordering::Relaxed);
+                if let Some(f) = self.faulted.get(m as usize) {
+                    f.store(true, Ordering::Release);
+                }
+            }
+        }
+        self.counters.completed.fetch_add(1, Ordering::Relaxed);
+        let mut out = Vec::new();
+        let t_core = self.clock.now();
+        {
+            let mut core = lock(&self.core);
+            // The lane is free whatever the outcome: the core must hear about it.
+            let _ = core.complete(d.lane, job.request, d.end, exec, &mut out);
+            core.tick(self.clock.now(), &mut out);
+            self.handle(&core, &mut out);
+        }
+        let done = self.clock.now();
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        let mut o = lock(&self.overhead);
+        if o.bookkeeping.len() < SAMPLE_CAP {
+            o.core_time.push(done.saturating_duration_since(t_core).as_nanos());
+            o.bookkeeping.push(done.saturating_duration_since(d.end).as_nanos());
+            o.dispatch_to_start
+                .push(d.start.saturating_duration_since(job.dispatched_at).as_nanos());
+            if let Some(g) = d.gpu_start {
+                o.release_to_gpu_start.push(g.saturating_duration_since(job.release).as_nanos());
+            }
+        }
+        if d.outcome.is_ok() {
+            let i = m as usize;
+            if o.exec_by_model.len() <= i {
+                o.exec_by_model.resize(i + 1, Vec::new());
+            }
+            if o.exec_by_model[i].len() < SAMPLE_CAP {
+                o.exec_by_model[i].push(exec.as_nanos());
+            }
+        }
+    }
+
+    /// Runs for `duration`: starts lanes (`gpu[i]` for lane i), releases jobs, and drains.
+    /// `progress` is called about twice a second from the calling thread.
+    pub(crate) fn run(
+        mut self,
+        lanes: Vec<Option<Arc<super::lane::GpuLane>>>,
+        duration: Duration,
+        drain_timeout: Duration,
+        mut progress: impl FnMut(&Progress),
+    ) -> std::io::Result<RunOutcome> {
+        let (done_tx, done_rx) = channel::<LaneDone>();
+        for (i, gpu) in lanes.into_iter().enumerate() {
+            self.lanes.push(Lane::start(i as u32, gpu, self.clock.clone(), done_tx.clone())?);
+        }
+        drop(done_tx);
+        let engine = Arc::new(self);
+        let completions = {
+            let e = engine.clone();
+            std::thread::Builder::new()
+                .name("aegisrt-completions".into())
+                .spawn(move || completion_loop(&e, done_rx))?
+        };
+        let start = engine.clock.now();
+        let end = start + duration;
+        // (next release, model index), earliest first.
+        let mut releases: BinaryHeap<Reverse<(Timestamp, u32)>> = engine
+            .models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Reverse((start + m.offset, i as u32)))
+            .collect();
+        let mut rng = 0x5EED_u64;
+        let mut last_progress = start;
+        loop {
+            let next_release = releases.peek().map(|Reverse((t, _))| *t).unwrap_or(Timestamp::MAX);
+            let wakeup = lock(&engine.core).next_wakeup().unwrap_or(Timestamp::MAX);
+            let target =
+                next_release.min(wakeup).min(end).min(last_progress + Duration::from_millis(500));
+            sleep_until(&engine.clock, target);
+            let now = engine.clock.now();
+            if now >= end {
+                break;
+            }
+            let mut out = Vec::new();
+            let mut lateness = Vec::new();
+            let t_core = engine.clock.now();
+            {
+                let mut core = lock(&engine.core);
+                while let Some(Reverse((t, m))) = releases.peek().copied() {
+                    if t > now {
+                        break;
+                    }
+                    releases.pop();
+                    let model = &engine.models[m as usize];
+                    let jitter = if model.jitter.is_zero() {
+                        0
+                    } else {
+                        splitmix(&mut rng) % (model.jitter.as_nanos() + 1)
+                    };
+                    releases.push(Reverse((t + model.period + Duration::from_nanos(jitter), m)));
+                    lateness.push(now.saturating_duration_since(t).as_nanos());
+                    engine.counters.released.fetch_add(1, Ordering::Relaxed);
+                    if engine.faulted[m as usize].load(Ordering::Acquire) {
+                        engine.metrics.record_drop(&model.name);
+                        engine.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                        if let Some(tr) = &engine.trace {
+                            tr.record(
+                                TraceEvent::new(EventKind::Dropped, "runtime", t)
+                                    .model(model.name.clone())
+                                    .rationale("model faulted: its releases are skipped until it is recovered"),
+                            );
+                        }
+                        continue;
+                    }
+                    let request = RequestId(engine.next_request.fetch_add(1, Ordering::Relaxed));
+                    let _ = core.release(&model.name, request, t, &mut out);
+                }
+                core.tick(now, &mut out);
+                engine.handle(&core, &mut out);
+            }
+            let core_ns = engine.clock.now().saturating_duration_since(t_core).as_nanos();
+            {
+                let mut o = lock(&engine.overhead);
+                if o.release_lateness.len() < SAMPLE_CAP {
+                    o.release_lateness.extend(lateness);
+                    o.core_time.push(core_ns);
+                }
+            }
+            if now >= last_progress + Duration::from_millis(500) {
+                last_progress = now;
+                progress(&engine.progress(start));
+            }
+        }
+        // Drain: no new releases; let released jobs run (their deadlines still count).
+        let drain_end = engine.clock.now() + drain_timeout;
+        loop {
+            {
+                let mut out = Vec::new();
+                let mut core = lock(&engine.core);
+                core.tick(engine.clock.now(), &mut out);
+                engine.handle(&core, &mut out);
+                if core.pending() == 0 && engine.in_flight.load(Ordering::Acquire) == 0 {
+                    break;
+                }
+            }
+            if engine.clock.now() >= drain_end {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let unfinished =
+            engine.in_flight.load(Ordering::Acquire) + lock(&engine.core).pending() as u64;
+        let elapsed = engine.clock.now().saturating_duration_since(start);
+        let final_progress = engine.progress(start);
+        progress(&final_progress);
+        // Stop the lanes (they finish what they hold), then the completion thread.
+        for l in &engine.lanes {
+            l.close();
+        }
+        let _ = completions.join();
+        Ok(outcome_of(&engine, elapsed, final_progress, unfinished))
+    }
+}
+
+fn outcome_of(e: &Engine, elapsed: Duration, progress: Progress, unfinished: u64) -> RunOutcome {
+    RunOutcome {
+        elapsed,
+        samples: std::mem::take(&mut *lock(&e.samples)),
+        overhead: std::mem::take(&mut *lock(&e.overhead)),
+        progress,
+        unfinished,
+    }
+}
+
+/// How early the release timer wakes before a release, to poll the last stretch: `sleep`
+/// overshoots by tens of microseconds (measured: ADR 0003).
+const TIMER_SLACK: Duration = Duration::from_micros(150);
+
+/// Sleeps until `target - TIMER_SLACK`, then polls the clock until `target`.
+fn sleep_until(clock: &MonotonicClock, target: Timestamp) {
+    let wake = clock.instant_at(target);
+    let early = wake.checked_sub(TIMER_SLACK.into()).unwrap_or(wake);
+    let now = std::time::Instant::now();
+    if early > now {
+        std::thread::sleep(early - now);
+    }
+    while std::time::Instant::now() < wake {
+        std::hint::spin_loop();
+    }
+}
+
+fn completion_loop(e: &Engine, rx: Receiver<LaneDone>) {
+    for d in rx {
+        e.on_done(d);
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The GPU case study (issue 8), run on the GPU machine from a gpu-bundle:
+#   OUT=<dir> examples/gpu/run-case-study.sh AEGISRT_BINARY [part]
+# part 1: a sanity run, the main set under EDF, FIFO and fixed priority (100 s each), the
+#         the baseline (20 s);
+# part 2: EDF vs FIFO (case-b), overload, WCET profiles with held-out and contention checks;
+# all:    both (about 8 minutes).
+# Reports (HTML + JSON) and console logs go to $OUT/case-study-<part>/, packed into
+# $OUT/case-study-<part>.tar.gz.
+set -u
+BIN=${1:?usage: run-case-study.sh AEGISRT_BINARY [1|2]}
+PART=${2:-1}
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-$PWD/out}
+D="$OUT/case-study-$PART"
+mkdir -p "$D"
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
+{ date -u; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$D/gpu.txt" 2>&1
+run() { local name=$1; shift; echo "=== $name: $*" | tee -a "$D/console.log"; "$BIN" "$@" >> "$D/console.log" 2>"$D/$name.stderr"; echo "rc=$?" | tee -a "$D/console.log"; }
+if [ "$PART" = 1 ] || [ "$PART" = all ]; then
+  # A short sanity run first: stop early (saving device time) if the set is not admitted.
+  run sanity run "$HERE/cyclic.toml" --policy edf --duration 5 --report "$D/sanity.html"
+  if grep -q "refused" "$D/console.log"; then
+    echo "sanity run failed: see console.log"; tail -20 "$D/console.log"
+    tar -czf "$OUT/case-study-$PART.tar.gz" -C "$OUT" "case-study-$PART"; exit 1
+  fi
+  for p in edf fifo fp; do
+    run "cyclic-$p" run "$HERE/cyclic.toml" --policy "$p" --report "$D/cyclic-$p.html"
+  done
+  run baseline baseline "$HERE/cyclic.toml" --duration 20 --json "$D/baseline.json"
+fi
+if [ "$PART" = 2 ] || [ "$PART" = all ]; then
+  run b-edf run "$HERE/case-b.toml" --policy edf --duration 8 --report "$D/b-edf.html"
+  run b-fifo-forced run "$HERE/case-b.toml" --policy fifo --force --duration 8 --report "$D/b-fifo-forced.html"
+  run overload-forced run "$HERE/overload.toml" --force --duration 8 --report "$D/overload-forced.html"
+  for m in detector segmenter tracker; do
+    echo "=== profile-$m" | tee -a "$D/console.log"
+    "$BIN" profile "$HERE/cyclic.toml" "$m" --samples 1000 --holdout 3000 --co-runner-gemm 2048 --json > "$D/profile-$m.json" 2> "$D/profile-$m.stderr"
+    echo "rc=$?" | tee -a "$D/console.log"
+  done
+fi
+tar -czf "$OUT/case-study-$PART.tar.gz" -C "$OUT" "case-study-$PART"
+grep -vE "^\s*$" "$D/console.log" | grep -E "^===|^rc=|MISSED|^model|^[a-z-]+ +(cuda|[0-9])|overhead|GPU kernel|busy" | head -80
