@@ -60,3 +60,22 @@ fn plan_memory_human_table_and_errors() {
     let out = aegisrt(&["plan-memory"]);
     assert!(!out.status.success(), "a file is required");
 }
+
+#[test]
+fn run_refuses_a_bad_deployment_file_with_a_typed_message_and_no_panic() {
+    let dir = std::env::temp_dir().join(format!("aegisrt-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.toml");
+    std::fs::write(
+        &f,
+        "name = \"x\"\n[[models]]\nname = \"m\"\nbackend = \"tract\"\nmodel = \"m.onnx\"\nperiod_ms = -5\npriority = 0\n",
+    )
+    .unwrap();
+    let out = aegisrt(&["run", &f.to_string_lossy()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.starts_with("error:"), "{err}");
+    assert!(err.contains("models[0].period_ms") && err.contains("bad.toml"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -82,6 +82,9 @@ pub(crate) struct Overhead {
 
 const SAMPLE_CAP: usize = 2_000_000;
 
+/// Consecutive faulted jobs after which a model is stopped for the rest of the run.
+pub(crate) const MAX_FAULT_STREAK: u64 = 3;
+
 struct Counters {
     released: AtomicU64,
     completed: AtomicU64,
@@ -98,6 +101,8 @@ pub(crate) struct Engine {
     models: Vec<DriverModel>,
     index: HashMap<ModelId, u32>,
     faulted: Vec<AtomicBool>,
+    /// Faulted jobs in a row, per model (reset by a job that completes).
+    fault_streak: Vec<AtomicU64>,
     metrics: Arc<MetricsAggregator>,
     trace: Option<Arc<TraceCollector>>,
     samples: Mutex<Vec<JobSample>>,
@@ -138,6 +143,7 @@ impl Engine {
     ) -> Self {
         let index = models.iter().enumerate().map(|(i, m)| (m.name.clone(), i as u32)).collect();
         let faulted = models.iter().map(|_| AtomicBool::new(false)).collect();
+        let fault_streak = models.iter().map(|_| AtomicU64::new(0)).collect();
         Engine {
             core: Mutex::new(core),
             clock,
@@ -145,6 +151,7 @@ impl Engine {
             models,
             index,
             faulted,
+            fault_streak,
             metrics,
             trace,
             samples: Mutex::new(Vec::new()),
@@ -208,6 +215,33 @@ impl Engine {
         }
     }
 
+    /// Returns a faulted model to service at its next release when its fault is clearable
+    /// (not a sticky CUDA error) and it has not faulted [`MAX_FAULT_STREAK`] jobs in a row;
+    /// otherwise it stays out of the run (its releases are dropped and traced).
+    fn try_recover(&self, m: usize, at: Timestamp) -> bool {
+        let model = &self.models[m];
+        let streak = self.fault_streak[m].load(Ordering::Acquire);
+        let clearable = model
+            .ctx
+            .last_error()
+            .is_some_and(|f| f.recovery == aegis_context::Recovery::ClearError);
+        if streak >= MAX_FAULT_STREAK || !clearable || model.ctx.clear_error().is_err() {
+            return false;
+        }
+        self.faulted[m].store(false, Ordering::Release);
+        if let Some(tr) = &self.trace {
+            tr.record(
+                TraceEvent::new(EventKind::Recovered, "runtime", at)
+                    .model(model.name.clone())
+                    .rationale(format!(
+                        "fault cleared at the next release ({streak} faulted job(s) in a row; \
+                         the model is stopped after {MAX_FAULT_STREAK})"
+                    )),
+            );
+        }
+        true
+    }
+
     fn on_done(&self, d: LaneDone) {
         let exec = d.end.saturating_duration_since(d.start);
         let job = &d.job;
@@ -225,6 +259,9 @@ impl Engine {
         }
         match &d.outcome {
             Ok(()) => {
+                if let Some(s) = self.fault_streak.get(m as usize) {
+                    s.store(0, Ordering::Release);
+                }
                 self.metrics.record_job(&JobRecord {
                     model: job.model.clone(),
                     release: job.release,
@@ -246,6 +283,9 @@ impl Engine {
             Err(_) => {
                 self.metrics.record_fault(&job.model);
                 self.counters.faults.fetch_add(1, Ordering::Relaxed);
+                if let Some(s) = self.fault_streak.get(m as usize) {
+                    s.fetch_add(1, Ordering::AcqRel);
+                }
                 if let Some(f) = self.faulted.get(m as usize) {
                     f.store(true, Ordering::Release);
                 }
@@ -345,7 +385,9 @@ impl Engine {
                     releases.push(Reverse((t + model.period + Duration::from_nanos(jitter), m)));
                     lateness.push(now.saturating_duration_since(t).as_nanos());
                     engine.counters.released.fetch_add(1, Ordering::Relaxed);
-                    if engine.faulted[m as usize].load(Ordering::Acquire) {
+                    if engine.faulted[m as usize].load(Ordering::Acquire)
+                        && !engine.try_recover(m as usize, t)
+                    {
                         engine.metrics.record_drop(&model.name);
                         engine.counters.dropped.fetch_add(1, Ordering::Relaxed);
                         if let Some(tr) = &engine.trace {

@@ -17,7 +17,7 @@ mod prepare;
 mod report;
 
 pub use exec::{JobSample, Progress};
-pub use prepare::{AdmissionRow, Prepared, ProfileProgress, WcetSource, prepare};
+pub use prepare::{AdmissionRow, Prepared, ProfileProgress, WcetSource, prepare, prepare_with};
 pub use report::{ModelRun, OverheadSummary, RunReport, Summary, admission_table, busy_fraction};
 
 use crate::backends::BackendBuildError;

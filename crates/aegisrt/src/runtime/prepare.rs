@@ -148,6 +148,27 @@ fn lane_of(result: &AdmissionResult, model: &ModelId) -> Option<u32> {
 pub fn prepare(
     dep: Deployment,
     force: bool,
+    progress: impl FnMut(ProfileProgress<'_>),
+) -> Result<Prepared, RuntimeError> {
+    prepare_with(dep, force, backends::build, progress)
+}
+
+/// [`prepare`] with the engines built by `build` instead of the built-in registry: how an
+/// embedder plugs in its own [`aegis_context::RuntimeBackend`] (or wraps a built-in one, e.g.
+/// to inject faults in a test) while keeping the deployment file, admission and runtime.
+/// `build` is called once per model, in file order, with the CUDA context when any model of
+/// the deployment needs the GPU.
+///
+/// # Errors
+/// As [`prepare`], with `build`'s error for the model it failed on.
+pub fn prepare_with(
+    dep: Deployment,
+    force: bool,
+    mut build: impl FnMut(
+        &ModelDeployment,
+        Option<&Arc<CudaContext>>,
+    )
+        -> Result<Box<dyn aegis_context::RuntimeBackend>, backends::BackendBuildError>,
     mut progress: impl FnMut(ProfileProgress<'_>),
 ) -> Result<Prepared, RuntimeError> {
     let clock = Arc::new(MonotonicClock::new());
@@ -159,7 +180,7 @@ pub fn prepare(
 
     let mut built = Vec::with_capacity(dep.models.len());
     for m in &dep.models {
-        let backend = backends::build(m, cuda.as_ref())?;
+        let backend = build(m, cuda.as_ref())?;
         let opts = ContextOptions {
             trace: Some(trace.clone()),
             clock: clock.clone(),

@@ -286,7 +286,7 @@ impl RunReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6} {:>6} {:>8} {:>6}",
+            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>6} {:>6} {:>8} {:>6} {:>9}",
             "model",
             "jobs",
             "p50 ms",
@@ -294,10 +294,12 @@ impl RunReport {
             "p99.9 ms",
             "max ms",
             "CV %",
+            "exec CV%",
             "misses",
             "drops",
             "overruns",
-            "faults"
+            "faults",
+            "exec>WCET"
         );
         for m in &self.models {
             let r = &m.response;
