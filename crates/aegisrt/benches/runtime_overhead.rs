@@ -1,0 +1,113 @@
+//! Per-job cost of the runtime on the CPU (tract) against calling the engine directly in a
+//! loop: the issue-7 measurement. Prints a table; the numbers are measured, never asserted.
+//!
+//! For each example model: (1) the engine alone, `run()` back to back (the direct loop);
+//! (2) the same engine under `aegisrt` (admission, release timer, scheduler core, lane
+//! worker, completion bookkeeping, trace and metrics on), released periodically. The runtime's
+//! per-job overhead is the time a job spends in the runtime rather than in the engine: release
+//! handling in the core, core decision → engine start on the lane, engine end → end of
+//! completion bookkeeping. The ratio divides its mean by the direct loop's mean execution.
+//!
+//!     cargo bench -p aegisrt --bench runtime_overhead [-- SECONDS]
+
+use aegisrt::backends;
+use aegisrt::deployment::Deployment;
+use aegisrt::runtime;
+use aegisrt::trace::Duration;
+use std::path::Path;
+use std::time::Instant;
+
+const MODELS: [(&str, &str, u32); 2] = [
+    ("squeezenet", "models/squeezenet1_1.onnx", 30),
+    ("mobilenet", "models/mobilenet_v3_small.onnx", 20),
+];
+
+fn deployment(name: &str, model: &str, period_ms: u32) -> Deployment {
+    let text = format!(
+        "name = \"overhead-{name}\"\npolicy = \"edf\"\nlanes = 1\npool_mib = 64\nprofile_samples = 200\n\
+         [[models]]\nname = \"{name}\"\nbackend = \"tract\"\nmodel = \"{model}\"\nperiod_ms = {period_ms}\npriority = 0\n"
+    );
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/overhead.toml");
+    Deployment::parse(&text, &examples).expect("bench deployment is valid")
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    let secs: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(20);
+    println!(
+        "{:<11} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "model",
+        "direct p50",
+        "direct avg",
+        "rt exec50",
+        "disp→start",
+        "bookkeep",
+        "core",
+        "overhead",
+        "ratio"
+    );
+    println!(
+        "{:<11} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "", "ms", "ms", "ms", "µs avg", "µs avg", "µs avg", "µs avg", "%"
+    );
+    for (name, model, period) in MODELS {
+        let dep = deployment(name, model, period);
+        // (1) The engine alone, back to back.
+        let mut engine = backends::build(&dep.models[0], None).expect("build engine");
+        for _ in 0..20 {
+            engine.run().expect("warm-up inference");
+        }
+        let n = (secs * 1000 / u64::from(period)).max(50) as usize;
+        let mut direct = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = Instant::now();
+            engine.run().expect("inference");
+            direct.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        drop(engine);
+        let direct_avg = direct.iter().sum::<f64>() / direct.len() as f64;
+        let direct_p50 = pct(&mut direct, 0.5);
+
+        // (2) Under the runtime.
+        let p = runtime::prepare(dep, false, |_| {}).expect("prepare");
+        let r = p.run(Duration::from_secs(secs), |_| {}).expect("run");
+        let o = &r.overhead;
+        let m = &r.models[0];
+        // Bookkeeping already holds the completion's time in the core; add one core visit for
+        // the release. Timer lateness is not runtime work (the OS wakes the thread late).
+        let overhead_us =
+            (o.dispatch_to_start.mean_ns + o.bookkeeping.mean_ns + o.core_time.mean_ns) / 1e3;
+        println!(
+            "{:<11} {:>10.3} {:>10.3} {:>10.3} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>9.2}",
+            name,
+            direct_p50,
+            direct_avg,
+            m.execution.p50_ns as f64 / 1e6,
+            o.dispatch_to_start.mean_ns / 1e3,
+            o.bookkeeping.mean_ns / 1e3,
+            o.core_time.mean_ns / 1e3,
+            overhead_us,
+            overhead_us / 1e3 / direct_avg * 100.0
+        );
+        let p50_us =
+            (o.dispatch_to_start.p50_ns + o.bookkeeping.p50_ns + o.core_time.p50_ns) as f64 / 1e3;
+        println!(
+            "{:<11} jobs {}, misses {}; medians: overhead {:.1} µs = {:.2} % (dispatch→start {:.1}, bookkeeping {:.1}, core {:.1}); p99 dispatch→start {:.1} µs, bookkeeping {:.1} µs, core {:.1} µs",
+            "",
+            m.jobs,
+            m.deadline_misses,
+            p50_us,
+            p50_us / 1e3 / direct_p50 * 100.0,
+            o.dispatch_to_start.p50_ns as f64 / 1e3,
+            o.bookkeeping.p50_ns as f64 / 1e3,
+            o.core_time.p50_ns as f64 / 1e3,
+            o.dispatch_to_start.p99_ns as f64 / 1e3,
+            o.bookkeeping.p99_ns as f64 / 1e3,
+            o.core_time.p99_ns as f64 / 1e3
+        );
+    }
+}
