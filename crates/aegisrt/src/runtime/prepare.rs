@@ -273,7 +273,13 @@ pub fn prepare_with(
                     let margin = profiler.config().fallback_margin;
                     let b =
                         Duration::from_nanos((p.worst.as_nanos() as f64 * margin).ceil() as u64);
-                    (b, format!("max x {margin} (not i.i.d.: EVT {} not used)", p.pwcet))
+                    let why = match p.method {
+                        aegis_sched::wcet::PwcetMethod::EmpiricalFallback { .. } => {
+                            "not i.i.d.; every EVT fit rejected".to_string()
+                        }
+                        _ => format!("not i.i.d.: EVT {} not used", p.pwcet),
+                    };
+                    (b, format!("max x {margin} ({why})"))
                 };
                 let wcet = Duration::from_micros(bound.as_nanos().div_ceil(1000));
                 let src = WcetSource::Profiled {
