@@ -51,6 +51,9 @@ fn a_refused_model_never_runs_and_the_table_says_why() {
     );
     assert!(verdict("slow").admitted, "{}", verdict("slow").reason);
 
+    if common::emulated() {
+        return; // the verdicts above hold anywhere; running needs real-time speed
+    }
     let r = run(&p, 2);
     eprintln!("{}", r.results_table());
     assert!(row(&r, "greedy").is_none_or(|m| m.jobs == 0), "a refused model must not run");

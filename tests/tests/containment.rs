@@ -37,6 +37,9 @@ wcet_us = 1000
 
 #[test]
 fn an_overrunning_model_is_contained_and_the_others_meet_their_deadlines() {
+    if common::emulated() {
+        return;
+    }
     let _g = serial();
     let p = prepare(parse(LIAR).expect("valid deployment"));
     assert!(p.admission().iter().all(|r| r.admitted), "both admitted on their declared WCETs");
@@ -84,6 +87,9 @@ priority = 1
 
 #[test]
 fn a_failing_engine_is_contained_recovered_and_does_not_disturb_the_others() {
+    if common::emulated() {
+        return;
+    }
     let _g = serial();
     // Every 2nd inference of `flaky` in the run fails.
     let (p, armed) =
@@ -110,6 +116,9 @@ fn a_failing_engine_is_contained_recovered_and_does_not_disturb_the_others() {
 
 #[test]
 fn a_panicking_engine_is_stopped_after_three_faults_in_a_row() {
+    if common::emulated() {
+        return;
+    }
     let _g = serial();
     // Every inference of `flaky` in the run panics.
     let (p, armed) =

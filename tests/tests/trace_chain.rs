@@ -28,6 +28,9 @@ fn is(e: &TraceEvent, k: EventKind) -> bool {
 
 #[test]
 fn a_completed_job_is_explained_from_the_trace_file_alone() {
+    if common::emulated() {
+        return;
+    }
     let p = prepare(parse(ONE).expect("valid"));
     let r = run(&p, 2);
     assert!(r.models[0].jobs >= 3, "{}", r.results_table());

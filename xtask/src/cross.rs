@@ -110,6 +110,9 @@ pub(crate) fn run(opts: &Options) -> Result<()> {
         .env(format!("CC_{under}"), &cfg.cc)
         .env(format!("CXX_{under}"), &cfg.cxx)
         .env(format!("AR_{under}"), &cfg.ar)
+        // Tests that need real-time speed (the end-to-end runtime tests) skip under emulation:
+        // qemu runs an unoptimised tract inference ~60x slower than native (6 s per job).
+        .env("AEGIS_EMULATED", &cfg.runner)
         .cwd(&root);
     if opts.release {
         cargo = cargo.arg("--release");

@@ -33,6 +33,21 @@ pub fn scratch(test: &str) -> PathBuf {
     d
 }
 
+/// True when the tests run under an emulator (`cargo xtask cross-build --test` sets
+/// `AEGIS_EMULATED`): there a debug-build inference takes seconds, and the tests that need the
+/// models to run in real time skip, saying so.
+pub fn emulated() -> bool {
+    match std::env::var("AEGIS_EMULATED") {
+        Ok(runner) if !runner.is_empty() => {
+            eprintln!(
+                "skipped: running under emulation ({runner}); models are too slow for real time"
+            );
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Serialises the timing-sensitive tests of one test binary: on a 2-core machine two runs at
 /// once would make each other's jobs overrun.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
