@@ -3,8 +3,21 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// Runs the binary, through the emulator when the tests themselves run under one
+/// (`cargo xtask cross-build --test` sets `AEGIS_EMULATED` to its runner, e.g. `qemu-aarch64`).
 fn aegisrt(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_aegisrt")).args(args).output().expect("run aegisrt")
+    let bin = env!("CARGO_BIN_EXE_aegisrt");
+    let runner = std::env::var("AEGIS_EMULATED").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(emulator) => {
+            let mut c = Command::new(emulator);
+            c.args(words).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    cmd.args(args).output().expect("run aegisrt")
 }
 
 fn fixture(name: &str) -> String {
