@@ -346,7 +346,7 @@ impl Engine {
     /// `progress` is called about twice a second from the calling thread.
     pub(crate) fn run(
         mut self,
-        lanes: Vec<Option<Arc<super::lane::GpuLane>>>,
+        lanes: Vec<Option<Arc<super::gpu_lane::GpuLane>>>,
         duration: Duration,
         drain_timeout: Duration,
         mut progress: impl FnMut(&Progress),

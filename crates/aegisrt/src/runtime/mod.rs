@@ -12,6 +12,7 @@
 //! It must not print (the CLI does) or decide anything the layers below decide.
 
 mod exec;
+mod gpu_lane;
 mod lane;
 mod prepare;
 mod report;

@@ -7,7 +7,8 @@
 
 use super::RuntimeError;
 use super::exec::{DriverModel, Engine};
-use super::lane::{GpuLane, measure};
+use super::gpu_lane::GpuLane;
+use super::lane::measure;
 use super::report::{RunReport, build_report};
 use crate::backends;
 use crate::deployment::{Deployment, ModelDeployment};
