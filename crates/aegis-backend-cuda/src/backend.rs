@@ -6,6 +6,9 @@
 //! runtime binds from its pool, so models serialised on one lane share it. Enqueues every
 //! kernel on the lane's stream and returns; the runtime learns completion from an event.
 //! It must not know how it is scheduled.
+//!
+//! Coverage: GPU-only (building the model calibrates kernels on a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::spec::{KernelModelSpec, KernelStep, SpecError};
 use aegis_context::{

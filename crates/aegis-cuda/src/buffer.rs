@@ -3,6 +3,9 @@
 //! Owns [`DeviceBuffer`]: RAII over `cuMemAlloc`/`cuMemFree` or the stream-ordered
 //! `cuMemAllocAsync`/`cuMemFreeAsync`, plus host↔device copies. Used by the calibrated
 //! workloads and as the baseline the pool is benchmarked against. It must not know about pools.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::context::CudaContext;
 use crate::deferred::defer_result;

@@ -2,6 +2,9 @@
 //!
 //! Owns [`DeviceCapabilities`]: what a scheduler and a memory planner need to know about a
 //! device, read once when a context is created. It must not know how the numbers are used.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::driver::{self, CUdevice};
 use crate::error::CudaResult;

@@ -5,6 +5,9 @@
 //! address space and its own sticky-error state: see ADR 0002 for what that buys and costs).
 //! Every operation makes the context current on the calling thread first. It must not know
 //! about streams' or allocations' lifetimes beyond holding an `Arc` to keep itself alive.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::capabilities::DeviceCapabilities;
 use crate::deferred::defer_result;

@@ -5,6 +5,9 @@
 //! needs, `cuInit`, and the mapping of every `CUresult` to [`AegisCudaError::Driver`]. Nothing
 //! outside this module calls `cudarc::driver::sys` directly. It must not know about RAII or
 //! ownership: the safe types in the other modules own handles and decide when to call what.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::error::{AegisCudaError, CudaResult};
 use cudarc::driver::sys;

@@ -3,6 +3,9 @@
 //! Owns [`CudaEvent`] and the elapsed time between two events. A `blocking` event makes
 //! `synchronize` sleep in the driver instead of spinning a core (the runtime's completion wait).
 //! It must not know what the events mark.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::context::CudaContext;
 use crate::deferred::defer_result;

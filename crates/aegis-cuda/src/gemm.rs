@@ -3,6 +3,9 @@
 //!
 //! Owns [`GemmWorkload`] (a cuBLAS handle and three device matrices). cuBLAS is loaded at run
 //! time; its absence is a typed error. It must not know what a model is.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::buffer::DeviceBuffer;
 use crate::context::CudaContext;

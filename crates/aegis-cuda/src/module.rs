@@ -3,6 +3,9 @@
 //! Owns [`CudaModule`] (RAII over `cuModuleLoadData`/`cuModuleUnload`) and [`compile`]. NVRTC is
 //! loaded at run time like the driver; its absence is a typed error. It must not know what the
 //! kernels compute.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::context::CudaContext;
 use crate::deferred::defer_result;

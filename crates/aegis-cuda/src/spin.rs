@@ -4,6 +4,9 @@
 //!
 //! Owns [`SpinKernel`] and its calibration (SM cycles per microsecond measured with events).
 //! It must not know what a model is.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::context::CudaContext;
 use crate::driver::{self, CUfunction};

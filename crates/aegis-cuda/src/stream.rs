@@ -3,6 +3,9 @@
 //! Owns [`CudaStream`]. Dropping a stream synchronises it first (so no work is cut off) and
 //! then destroys it; a failure there is pushed to [`crate::take_deferred_errors`]. Use
 //! [`CudaStream::close`] to receive that error directly. It must not know what runs on it.
+//!
+//! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
+//! the GPU machine, `cargo xtask gpu-bundle`).
 
 use crate::context::CudaContext;
 use crate::deferred::defer_result;
