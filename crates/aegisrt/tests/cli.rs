@@ -1,24 +1,9 @@
 //! The command line, run as a process.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-/// Runs the binary, through the emulator when the tests themselves run under one
-/// (`cargo xtask cross-build --test` sets `AEGIS_EMULATED` to its runner, e.g. `qemu-aarch64`).
-fn aegisrt(args: &[&str]) -> std::process::Output {
-    let bin = env!("CARGO_BIN_EXE_aegisrt");
-    let runner = std::env::var("AEGIS_EMULATED").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut cmd = match words.next() {
-        Some(emulator) => {
-            let mut c = Command::new(emulator);
-            c.args(words).arg(bin);
-            c
-        }
-        None => Command::new(bin),
-    };
-    cmd.args(args).output().expect("run aegisrt")
-}
+use common::aegisrt;
+use std::path::PathBuf;
 
 fn fixture(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

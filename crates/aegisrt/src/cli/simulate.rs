@@ -2,7 +2,7 @@
 //! simulation of a task set through the same scheduler core the runtime drives.
 
 use aegis_sched::analysis::Policy;
-use aegis_sched::sim::{SimFileOptions, simulate_file};
+use aegis_sched::sim::{SimError, SimFileOptions, simulate_file};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
@@ -38,7 +38,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     let lanes =
         NonZeroU32::new(a.lanes).ok_or_else(|| anyhow::anyhow!("--lanes 0: use at least 1"))?;
     let opts = SimFileOptions { lanes, seed: a.seed, ..SimFileOptions::new(policy, a.jobs) };
-    let report = simulate_file(&a.file, &opts)?;
+    // Read errors name the file already; the others get it in front.
+    let report = simulate_file(&a.file, &opts).map_err(|e| match e {
+        e @ SimError::Io { .. } => anyhow::Error::new(e),
+        e => anyhow::anyhow!("{}: {e}", a.file.display()),
+    })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
