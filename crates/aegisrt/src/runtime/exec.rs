@@ -1,11 +1,13 @@
 //! The real-time driver: release timers, dispatch of the scheduler core's decisions to lanes,
 //! completion bookkeeping, metrics, trace, clean shutdown.
 //!
-//! Owns [`Engine`]. Three kinds of threads: the release loop (the caller's thread: sleeps until
-//! the next release or the core's next wake-up, releases jobs, ticks the core), one worker per
-//! lane (see [`super::lane`]), and one completion thread (accounts finished jobs, feeds the
-//! core, dispatches what the core decides next). The core (`aegis_sched::scheduler`) is the only
-//! place decisions are made; it is behind one mutex, taken for a few microseconds per event.
+//! Owns [`Engine`]. Two kinds of threads: the release loop (the caller's thread: sleeps until
+//! the next release or the core's next wake-up, publishes that time as the lanes' release hint,
+//! releases jobs, ticks the core) and one worker per lane (see [`super::lane`]), which executes
+//! a job and then does its completion bookkeeping itself ([`Engine::on_done`]: accounts the job,
+//! feeds the core, dispatches what the core decides next — to itself without a thread hand-off).
+//! The core (`aegis_sched::scheduler`) is the only place decisions are made; it is behind one
+//! mutex, taken for a few microseconds per event.
 //! It must not know how models execute (lanes) or which policy is configured (the core).
 
 use super::lane::{Lane, LaneDone, LaneJob};
@@ -19,8 +21,7 @@ use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// One model as the driver releases it.
 pub(crate) struct DriverModel {
@@ -97,7 +98,10 @@ struct Counters {
 pub(crate) struct Engine {
     core: Mutex<SchedulerCore>,
     clock: Arc<MonotonicClock>,
-    lanes: Vec<Lane>,
+    /// Set once, when the run starts its lanes.
+    lanes: OnceLock<Vec<Lane>>,
+    /// The next release or core wake-up (ns on `clock`; `u64::MAX`: none), for the idle lanes.
+    release_hint: Arc<AtomicU64>,
     models: Vec<DriverModel>,
     index: HashMap<ModelId, u32>,
     faulted: Vec<AtomicBool>,
@@ -147,7 +151,8 @@ impl Engine {
         Engine {
             core: Mutex::new(core),
             clock,
-            lanes: Vec::new(),
+            lanes: OnceLock::new(),
+            release_hint: Arc::new(AtomicU64::new(u64::MAX)),
             models,
             index,
             faulted,
@@ -190,7 +195,7 @@ impl Engine {
         let mut to_send = Vec::new();
         for d in decisions.drain(..) {
             match d {
-                Decision::Dispatch { at, lane, model, request, release, deadline, .. } => {
+                Decision::Dispatch { lane, model, request, release, deadline, .. } => {
                     let Some(&m) = self.index.get(&model) else { continue };
                     let job = LaneJob {
                         model,
@@ -198,7 +203,9 @@ impl Engine {
                         request,
                         release,
                         deadline,
-                        dispatched_at: at,
+                        // The host time of the decision (the core's own `at` is the
+                        // nominal release for a job dispatched at its release).
+                        dispatched_at: self.clock.now(),
                         dispatched_event: core
                             .dispatched_event(request)
                             .unwrap_or(aegis_trace::EventId::UNASSIGNED),
@@ -225,7 +232,8 @@ impl Engine {
     /// Hands dispatched jobs to their lanes (without the core lock).
     fn send(&self, jobs: Vec<(u32, LaneJob)>) {
         for (lane, job) in jobs {
-            if !self.lanes.get(lane as usize).is_some_and(|l| l.send(job)) {
+            let lane = self.lanes.get().and_then(|l| l.get(lane as usize));
+            if !lane.is_some_and(|l| l.send(job)) {
                 self.in_flight.fetch_sub(1, Ordering::AcqRel);
             }
         }
@@ -258,6 +266,7 @@ impl Engine {
         true
     }
 
+    /// Completion bookkeeping of one finished job, on the lane worker that ran it.
     fn on_done(&self, d: LaneDone) {
         let exec = d.end.saturating_duration_since(d.start);
         let job = &d.job;
@@ -345,24 +354,27 @@ impl Engine {
     /// Runs for `duration`: starts lanes (`gpu[i]` for lane i), releases jobs, and drains.
     /// `progress` is called about twice a second from the calling thread.
     pub(crate) fn run(
-        mut self,
-        lanes: Vec<Option<Arc<super::gpu_lane::GpuLane>>>,
+        self,
+        gpus: Vec<Option<Arc<super::gpu_lane::GpuLane>>>,
         duration: Duration,
         drain_timeout: Duration,
         mut progress: impl FnMut(&Progress),
     ) -> std::io::Result<RunOutcome> {
-        let (done_tx, done_rx) = channel::<LaneDone>();
-        for (i, gpu) in lanes.into_iter().enumerate() {
-            self.lanes.push(Lane::start(i as u32, gpu, self.clock.clone(), done_tx.clone())?);
-        }
-        drop(done_tx);
         let engine = Arc::new(self);
-        let completions = {
+        let mut lanes = Vec::with_capacity(gpus.len());
+        for (i, gpu) in gpus.into_iter().enumerate() {
+            // Each worker holds the engine until `close` below ends it (an intended cycle,
+            // broken by closing the lanes).
             let e = engine.clone();
-            std::thread::Builder::new()
-                .name("aegisrt-completions".into())
-                .spawn(move || completion_loop(&e, done_rx))?
-        };
+            let on_done = Box::new(move |d: LaneDone| e.on_done(d));
+            let (clock, hint) = (engine.clock.clone(), engine.release_hint.clone());
+            lanes.push(Lane::start(i as u32, gpu, clock, hint, on_done)?);
+        }
+        // `run` consumes the engine, so the lanes are set exactly once, here.
+        let _ = engine.lanes.set(lanes);
+        // Closes the lanes however this function is left (a panicking progress callback
+        // included), so no worker keeps the engine alive.
+        let lanes_open = CloseLanes(&engine);
         let start = engine.clock.now();
         let end = start + duration;
         // (next release, model index), earliest first.
@@ -379,6 +391,7 @@ impl Engine {
             let wakeup = lock(&engine.core).next_wakeup().unwrap_or(Timestamp::MAX);
             let target =
                 next_release.min(wakeup).min(end).min(last_progress + Duration::from_millis(500));
+            engine.release_hint.store(next_release.min(wakeup).as_nanos(), Ordering::Release);
             sleep_until(&engine.clock, target);
             let now = engine.clock.now();
             if now >= end {
@@ -438,6 +451,7 @@ impl Engine {
             }
         }
         // Drain: no new releases; let released jobs run (their deadlines still count).
+        engine.release_hint.store(u64::MAX, Ordering::Release);
         let drain_end = engine.clock.now() + drain_timeout;
         loop {
             {
@@ -464,12 +478,20 @@ impl Engine {
         let elapsed = engine.clock.now().saturating_duration_since(start);
         let final_progress = engine.progress(start);
         progress(&final_progress);
-        // Stop the lanes (they finish what they hold), then the completion thread.
-        for l in &engine.lanes {
+        // Stop the lanes (they finish what they hold and its bookkeeping).
+        drop(lanes_open);
+        Ok(outcome_of(&engine, elapsed, final_progress, unfinished))
+    }
+}
+
+/// Closes every lane of the engine when dropped.
+struct CloseLanes<'e>(&'e Engine);
+
+impl Drop for CloseLanes<'_> {
+    fn drop(&mut self) {
+        for l in self.0.lanes.get().into_iter().flatten() {
             l.close();
         }
-        let _ = completions.join();
-        Ok(outcome_of(&engine, elapsed, final_progress, unfinished))
     }
 }
 
@@ -497,11 +519,5 @@ fn sleep_until(clock: &MonotonicClock, target: Timestamp) {
     }
     while std::time::Instant::now() < wake {
         std::hint::spin_loop();
-    }
-}
-
-fn completion_loop(e: &Engine, rx: Receiver<LaneDone>) {
-    for d in rx {
-        e.on_done(d);
     }
 }

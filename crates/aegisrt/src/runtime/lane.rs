@@ -3,13 +3,16 @@
 //! Owns [`Lane`] and its worker. A lane runs one job at a time to completion: CPU engines on
 //! the worker thread itself (`ExecutionContext::run`), GPU engines through the lane's
 //! [`GpuLane`] (enqueue on its stream, then sleep and poll for completion; ADR 0003 and
-//! `docs/benchmarks/runtime.md` give the measured wake-up latency). It must not know the
-//! scheduling policy or CUDA: it executes what it is sent and reports back.
+//! `docs/benchmarks/runtime.md` give the measured wake-up latency), then hands the finished job
+//! to the engine's bookkeeping on its own thread. An idle worker polls its queue around the
+//! next expected release instead of sleeping through it ([`DISPATCH_SPIN_BEFORE`]). It must not
+//! know the scheduling policy or CUDA: it executes what it is sent and reports back.
 
 use super::gpu_lane::GpuLane;
 use aegis_context::{ContextError, ExecutionContext, FaultKind, Placement};
 use aegis_trace::{Clock, Duration, EventId, ModelId, MonotonicClock, RequestId, Timestamp};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
@@ -60,13 +63,62 @@ fn execute(
     }
 }
 
+/// How long before the next expected release an idle lane worker stops sleeping and polls its
+/// queue instead, and how long after it goes on polling. Waking a thread that sleeps in
+/// `recv` costs about 45 µs on the 2-core VM; a polling worker picks the job up in about a
+/// microsecond (docs/benchmarks/runtime.md). The price is this window of one busy core per
+/// idle lane around each release.
+pub(crate) const DISPATCH_SPIN_BEFORE: Duration = Duration::from_micros(300);
+/// See [`DISPATCH_SPIN_BEFORE`].
+pub(crate) const DISPATCH_SPIN_AFTER: Duration = Duration::from_micros(150);
+
+/// Longest sleep of an idle lane worker before it reads the release hint again.
+const IDLE_RECHECK: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// What a lane does with a finished job: the engine's completion bookkeeping, run on the lane's
+/// own thread (no hand-off to another thread; a job it dispatches to this lane is picked up at
+/// once).
+pub(crate) type OnDone = Box<dyn Fn(LaneDone) + Send>;
+
+/// The next job: polls around the expected release time `hint` (ns on `clock`; `u64::MAX`:
+/// none expected), sleeps in the channel otherwise. `None` when the lane is closed.
+fn next_job<T>(rx: &Receiver<T>, clock: &MonotonicClock, hint: &AtomicU64) -> Option<T> {
+    loop {
+        match rx.try_recv() {
+            Ok(job) => return Some(job),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {}
+        }
+        let now = clock.now().as_nanos();
+        let next = hint.load(Ordering::Acquire);
+        let spin_from = next.saturating_sub(DISPATCH_SPIN_BEFORE.as_nanos());
+        let spin_until = next.saturating_add(DISPATCH_SPIN_AFTER.as_nanos());
+        if (spin_from..spin_until).contains(&now) {
+            std::hint::spin_loop();
+            continue;
+        }
+        let wait = if now < spin_from {
+            std::time::Duration::from_nanos(spin_from - now).min(IDLE_RECHECK)
+        } else {
+            IDLE_RECHECK
+        };
+        match rx.recv_timeout(wait) {
+            Ok(job) => return Some(job),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
 impl Lane {
-    /// Starts lane `index`; its GPU jobs run on `gpu`.
+    /// Starts lane `index`; its GPU jobs run on `gpu`; it polls for work around the time in
+    /// `release_hint` and hands every finished job to `on_done` on its own thread.
     pub(crate) fn start(
         index: u32,
         gpu: Option<Arc<GpuLane>>,
         clock: Arc<MonotonicClock>,
-        done: Sender<LaneDone>,
+        release_hint: Arc<AtomicU64>,
+        on_done: OnDone,
     ) -> std::io::Result<Self> {
         let (tx, rx): (Sender<LaneJob>, Receiver<LaneJob>) = channel();
         let handle =
@@ -74,7 +126,7 @@ impl Lane {
                 // Shortest execution seen per model: the sleep-then-poll hint.
                 let mut shortest: std::collections::HashMap<ModelId, Duration> =
                     std::collections::HashMap::new();
-                for job in rx {
+                while let Some(job) = next_job(&rx, &clock, &release_hint) {
                     let on_gpu = job.ctx.placement() == Placement::Gpu;
                     if let Some(g) = gpu.as_deref().filter(|_| on_gpu) {
                         g.refresh_epoch(&clock);
@@ -98,10 +150,7 @@ impl Lane {
                         Some(g) if on_gpu && outcome.is_ok() => g.gpu_start(),
                         _ => None,
                     };
-                    let d = LaneDone { lane: index, job, start, end, gpu_start, outcome };
-                    if done.send(d).is_err() {
-                        break;
-                    }
+                    on_done(LaneDone { lane: index, job, start, end, gpu_start, outcome });
                 }
             })?;
         Ok(Lane { tx: Mutex::new(Some(tx)), handle: Mutex::new(Some(handle)) })
@@ -172,4 +221,55 @@ pub(crate) fn measure(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends 1, 2, 3 from another thread (the second after `pause`), then hangs up.
+    fn sender(pause: std::time::Duration) -> Receiver<u32> {
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            tx.send(1).unwrap();
+            std::thread::sleep(pause);
+            tx.send(2).unwrap();
+            tx.send(3).unwrap();
+        });
+        rx
+    }
+
+    fn drain(rx: &Receiver<u32>, clock: &MonotonicClock, hint: &AtomicU64) -> Vec<u32> {
+        std::iter::from_fn(|| next_job(rx, clock, hint)).collect()
+    }
+
+    #[test]
+    fn an_idle_lane_without_a_hint_sleeps_and_still_gets_every_job_then_stops() {
+        let clock = MonotonicClock::new();
+        let hint = AtomicU64::new(u64::MAX);
+        let rx = sender(std::time::Duration::from_millis(12)); // longer than IDLE_RECHECK
+        assert_eq!(drain(&rx, &clock, &hint), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_lane_polling_around_the_hint_gets_every_job_then_stops() {
+        let clock = MonotonicClock::new();
+        // The expected release is "now": the worker polls (for DISPATCH_SPIN_AFTER), then
+        // sleeps again; both paths must deliver.
+        let hint = AtomicU64::new(clock.now().as_nanos());
+        let rx = sender(std::time::Duration::from_millis(2));
+        assert_eq!(drain(&rx, &clock, &hint), [1, 2, 3]);
+        let hint = AtomicU64::new(clock.now().as_nanos() + 1_000_000);
+        let rx = sender(std::time::Duration::from_micros(900));
+        assert_eq!(drain(&rx, &clock, &hint), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_closed_lane_with_nothing_queued_returns_none_at_once() {
+        let (tx, rx) = channel::<u32>();
+        drop(tx);
+        let clock = MonotonicClock::new();
+        assert_eq!(next_job(&rx, &clock, &AtomicU64::new(clock.now().as_nanos())), None);
+        assert_eq!(next_job(&rx, &clock, &AtomicU64::new(u64::MAX)), None);
+    }
 }
