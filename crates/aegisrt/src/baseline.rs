@@ -8,7 +8,7 @@
 
 use crate::backends;
 use crate::deployment::Deployment;
-use crate::runtime::{JobSample, busy_fraction};
+use crate::runtime::{JobSample, busy_fraction, response_columns, response_header};
 use aegis_context::{ContextOptions, ExecutionContext, Placement};
 use aegis_cuda::{
     CudaContext, CudaEvent, CudaStream, DeviceMemoryPool, EventFlags, PoolOptions, StreamPriority,
@@ -192,27 +192,10 @@ impl BaselineReport {
     pub fn table(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
-        let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
-        let _ = writeln!(
-            s,
-            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6} {:>7}",
-            "model", "jobs", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "CV %", "misses", "skipped"
-        );
+        let _ = writeln!(s, "{} {:>6} {:>7}", response_header(), "misses", "skipped");
         for m in &self.models {
-            let r = &m.response;
-            let _ = writeln!(
-                s,
-                "{:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7.2} {:>6} {:>7}",
-                m.model.as_str(),
-                m.jobs,
-                ms(r.p50_ns),
-                ms(r.p99_ns),
-                ms(r.p999_ns),
-                ms(r.max_ns),
-                r.cv * 100.0,
-                m.deadline_misses,
-                m.skipped
-            );
+            let cells = response_columns(m.model.as_str(), m.jobs, &m.response);
+            let _ = writeln!(s, "{cells} {:>6} {:>7}", m.deadline_misses, m.skipped);
         }
         let _ = writeln!(s, "busy fraction: {:.3}", self.busy_fraction);
         s

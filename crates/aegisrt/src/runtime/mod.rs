@@ -20,6 +20,7 @@ mod report;
 pub use exec::{JobSample, Progress};
 pub use prepare::{AdmissionRow, Prepared, ProfileProgress, WcetSource, prepare, prepare_with};
 pub use report::{ModelRun, OverheadSummary, RunReport, Summary, admission_table, busy_fraction};
+pub(crate) use report::{response_columns, response_header};
 
 use crate::backends::BackendBuildError;
 

@@ -280,20 +280,35 @@ pub fn admission_table(rows: &[&AdmissionRow]) -> String {
     s
 }
 
+/// The leading header of a per-model response table (the runtime's and the baseline's):
+/// model, jobs, p50 / p99 / p99.9 / max response in ms, CV %.
+pub(crate) fn response_header() -> String {
+    format!(
+        "{:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7}",
+        "model", "jobs", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "CV %"
+    )
+}
+
+/// The cells under [`response_header`] for one model.
+pub(crate) fn response_columns(model: &str, jobs: u64, r: &LatencySummary) -> String {
+    format!(
+        "{model:<16} {jobs:>7} {:>9} {:>9} {:>9} {:>9} {:>7.2}",
+        ms(r.p50_ns),
+        ms(r.p99_ns),
+        ms(r.p999_ns),
+        ms(r.max_ns),
+        r.cv * 100.0
+    )
+}
+
 impl RunReport {
     /// Per-model results as text.
     pub fn results_table(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8} {:>6} {:>6} {:>8} {:>6} {:>9}",
-            "model",
-            "jobs",
-            "p50 ms",
-            "p99 ms",
-            "p99.9 ms",
-            "max ms",
-            "CV %",
+            "{} {:>8} {:>6} {:>6} {:>8} {:>6} {:>9}",
+            response_header(),
             "exec CV%",
             "misses",
             "drops",
@@ -302,17 +317,10 @@ impl RunReport {
             "exec>WCET"
         );
         for m in &self.models {
-            let r = &m.response;
             let _ = writeln!(
                 s,
-                "{:<16} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7.2} {:>8.2} {:>6} {:>6} {:>8} {:>6} {:>9}",
-                m.model.as_str(),
-                m.jobs,
-                ms(r.p50_ns),
-                ms(r.p99_ns),
-                ms(r.p999_ns),
-                ms(r.max_ns),
-                r.cv * 100.0,
+                "{} {:>8.2} {:>6} {:>6} {:>8} {:>6} {:>9}",
+                response_columns(m.model.as_str(), m.jobs, &m.response),
                 m.execution.cv * 100.0,
                 m.deadline_misses,
                 m.dropped,
