@@ -60,3 +60,73 @@ fn a_refused_model_never_runs_and_the_table_says_why() {
     assert!(row(&r, "front").is_some_and(|m| m.jobs > 0));
     assert!(row(&r, "slow").is_some_and(|m| m.jobs > 0));
 }
+
+const HOST_COST: &str = r#"
+name = "e2e-host-cost"
+policy = "fixed_priority"
+lanes = 1
+pool_mib = 64
+
+[[models]]
+name = "front"
+backend = "tract"
+model = "models/squeezenet1_1.onnx"
+period_ms = 100
+priority = 0
+wcet_us = 40000
+
+[[models]]
+name = "back"
+backend = "tract"
+model = "models/mobilenet_v3_small.onnx"
+period_ms = 100
+priority = 1
+wcet_us = 40000
+"#;
+
+#[test]
+fn admission_charges_each_job_the_host_overhead_on_top_of_its_wcet() {
+    let p = prepare(parse(HOST_COST).expect("valid deployment"));
+    assert!(p.admission().iter().all(|r| r.admitted), "40 + 40 ms blocking fits 100 ms");
+    // 15 ms of host work per job: front waits for a 55 ms job and runs 55 ms > 100 ms.
+    let text = format!("{HOST_COST}\n[host]\noverhead_us = 15000\n");
+    let p = prepare(parse(&text).expect("valid deployment"));
+    let table = p.admission();
+    let back = table.iter().find(|r| r.model.as_str() == "back").expect("back");
+    assert!(!back.admitted, "with the host cost the set does not fit: {}", back.reason);
+    assert!(back.reason.contains("front"), "names the deadline that breaks: {}", back.reason);
+    let front = table.iter().find(|r| r.model.as_str() == "front").expect("front");
+    assert_eq!(front.wcet, aegisrt::trace::Duration::from_millis(40), "the WCET is kept apart");
+    assert_eq!(front.cost, aegisrt::trace::Duration::from_millis(55), "cost = WCET + host");
+    assert!((front.utilisation - 0.55).abs() < 1e-9, "U counts the cost");
+}
+
+#[test]
+fn a_real_time_run_reports_the_host_time_per_job_against_its_bound() {
+    if common::emulated() {
+        return;
+    }
+    let _serial = common::serial();
+    let allowed = aegisrt::runtime::allowed_cpus().expect("affinity readable");
+    let cpu = allowed.last().copied().expect("some CPU allowed");
+    let text =
+        format!("{HOST_COST}\n[host]\noverhead_us = 5000\nrt_priority = 5\ncpus = [{cpu}]\n");
+    let p = prepare(parse(&text).expect("valid deployment"));
+    match p.run(aegisrt::trace::Duration::from_secs(1), |_| {}) {
+        Ok(r) => {
+            let o = &r.overhead;
+            let jobs: u64 = r.models.iter().map(|m| m.jobs).sum();
+            assert!(jobs >= 10, "both models ran: {jobs} jobs");
+            assert_eq!(o.host_bound, aegisrt::trace::Duration::from_millis(5));
+            assert_eq!(o.host_per_job.count as u64, jobs, "one host time per finished job");
+            assert!(o.host_per_job.p50_ns > 0 && o.host_per_job.max_ns >= o.host_per_job.p99_ns);
+            assert!(o.host_over_bound <= jobs);
+            assert!(r.results_table().contains("host time per job"), "{}", r.results_table());
+        }
+        // Without CAP_SYS_NICE the run refuses before releasing anything, naming the key.
+        Err(aegisrt::runtime::RuntimeError::Realtime(e)) => {
+            assert!(e.to_string().contains("host.rt_priority"), "{e}");
+        }
+        Err(e) => panic!("unexpected: {e}"),
+    }
+}

@@ -7,8 +7,11 @@
 //! per-job overhead is the time a job spends in the runtime rather than in the engine: release
 //! handling in the core, core decision → engine start on the lane, engine end → end of
 //! completion bookkeeping. The ratio divides its mean by the direct loop's mean execution.
+//! (3) With `rt`: the same run again with `[host] rt_priority = 50` (`SCHED_FIFO` release and
+//! lane threads), in the same process, so the two runtime rows compare on the same machine
+//! state; it needs root or `CAP_SYS_NICE` and says so when refused.
 //!
-//!     cargo bench -p aegisrt --bench runtime_overhead [-- SECONDS]
+//!     cargo bench -p aegisrt --bench runtime_overhead [-- SECONDS] [rt]
 
 use aegisrt::backends;
 use aegisrt::deployment::Deployment;
@@ -22,10 +25,11 @@ const MODELS: [(&str, &str, u32); 2] = [
     ("mobilenet", "models/mobilenet_v3_small.onnx", 20),
 ];
 
-fn deployment(name: &str, model: &str, period_ms: u32) -> Deployment {
+fn deployment(name: &str, model: &str, period_ms: u32, host: &str) -> Deployment {
     let text = format!(
         "name = \"overhead-{name}\"\npolicy = \"edf\"\nlanes = 1\npool_mib = 64\nprofile_samples = 200\n\
-         [[models]]\nname = \"{name}\"\nbackend = \"tract\"\nmodel = \"{model}\"\nperiod_ms = {period_ms}\npriority = 0\n"
+         [[models]]\nname = \"{name}\"\nbackend = \"tract\"\nmodel = \"{model}\"\nperiod_ms = {period_ms}\npriority = 0\n\
+         {host}"
     );
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/overhead.toml");
     Deployment::parse(&text, &examples).expect("bench deployment is valid")
@@ -38,8 +42,9 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 
 fn main() {
     let secs: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(20);
+    let rt = std::env::args().skip(1).any(|a| a == "rt");
     println!(
-        "{:<11} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "{:<16} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
         "model",
         "direct p50",
         "direct avg",
@@ -51,11 +56,11 @@ fn main() {
         "ratio"
     );
     println!(
-        "{:<11} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+        "{:<16} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
         "", "ms", "ms", "ms", "µs avg", "µs avg", "µs avg", "µs avg", "%"
     );
     for (name, model, period) in MODELS {
-        let dep = deployment(name, model, period);
+        let dep = deployment(name, model, period, "");
         // (1) The engine alone, back to back.
         let mut engine = backends::build(&dep.models[0], None).expect("build engine");
         for _ in 0..20 {
@@ -72,42 +77,63 @@ fn main() {
         let direct_avg = direct.iter().sum::<f64>() / direct.len() as f64;
         let direct_p50 = pct(&mut direct, 0.5);
 
-        // (2) Under the runtime.
-        let p = runtime::prepare(dep, false, |_| {}).expect("prepare");
-        let r = p.run(Duration::from_secs(secs), |_| {}).expect("run");
-        let o = &r.overhead;
-        let m = &r.models[0];
-        // Bookkeeping already holds the completion's time in the core; add one core visit for
-        // the release. Timer lateness is not runtime work (the OS wakes the thread late).
-        let overhead_us =
-            (o.dispatch_to_start.mean_ns + o.bookkeeping.mean_ns + o.core_time.mean_ns) / 1e3;
-        println!(
-            "{:<11} {:>10.3} {:>10.3} {:>10.3} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>9.2}",
-            name,
-            direct_p50,
-            direct_avg,
-            m.execution.p50_ns as f64 / 1e6,
-            o.dispatch_to_start.mean_ns / 1e3,
-            o.bookkeeping.mean_ns / 1e3,
-            o.core_time.mean_ns / 1e3,
-            overhead_us,
-            overhead_us / 1e3 / direct_avg * 100.0
-        );
-        let p50_us =
-            (o.dispatch_to_start.p50_ns + o.bookkeeping.p50_ns + o.core_time.p50_ns) as f64 / 1e3;
-        println!(
-            "{:<11} jobs {}, misses {}; medians: overhead {:.1} µs = {:.2} % (dispatch→start {:.1}, bookkeeping {:.1}, core {:.1}); p99 dispatch→start {:.1} µs, bookkeeping {:.1} µs, core {:.1} µs",
-            "",
-            m.jobs,
-            m.deadline_misses,
-            p50_us,
-            p50_us / 1e3 / direct_p50 * 100.0,
-            o.dispatch_to_start.p50_ns as f64 / 1e3,
-            o.bookkeeping.p50_ns as f64 / 1e3,
-            o.core_time.p50_ns as f64 / 1e3,
-            o.dispatch_to_start.p99_ns as f64 / 1e3,
-            o.bookkeeping.p99_ns as f64 / 1e3,
-            o.core_time.p99_ns as f64 / 1e3
-        );
+        // (2) Under the runtime; (3) again with SCHED_FIFO threads.
+        let hosts: &[(&str, &str)] =
+            if rt { &[("", ""), (" (rt)", "[host]\nrt_priority = 50\n")] } else { &[("", "")] };
+        for (tag, host) in hosts {
+            let p = runtime::prepare(deployment(name, model, period, host), false, |_| {})
+                .expect("prepare");
+            match p.run(Duration::from_secs(secs), |_| {}) {
+                Ok(r) => row(&format!("{name}{tag}"), direct_p50, direct_avg, &r),
+                Err(e) => println!("{name}{tag}: not run: {e}"),
+            }
+        }
     }
+}
+
+fn row(name: &str, direct_p50: f64, direct_avg: f64, r: &runtime::RunReport) {
+    let o = &r.overhead;
+    let m = &r.models[0];
+    // Bookkeeping already holds the completion's time in the core; add one core visit for
+    // the release. Timer lateness is not runtime work (the OS wakes the thread late).
+    let overhead_us =
+        (o.dispatch_to_start.mean_ns + o.bookkeeping.mean_ns + o.core_time.mean_ns) / 1e3;
+    println!(
+        "{:<16} {:>10.3} {:>10.3} {:>10.3} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>9.2}",
+        name,
+        direct_p50,
+        direct_avg,
+        m.execution.p50_ns as f64 / 1e6,
+        o.dispatch_to_start.mean_ns / 1e3,
+        o.bookkeeping.mean_ns / 1e3,
+        o.core_time.mean_ns / 1e3,
+        overhead_us,
+        overhead_us / 1e3 / direct_avg * 100.0
+    );
+    let p50_us =
+        (o.dispatch_to_start.p50_ns + o.bookkeeping.p50_ns + o.core_time.p50_ns) as f64 / 1e3;
+    println!(
+        "{:<16} jobs {}, misses {}; medians: overhead {:.1} µs = {:.2} % (dispatch→start {:.1}, bookkeeping {:.1}, core {:.1}); p99 dispatch→start {:.1} µs, bookkeeping {:.1} µs, core {:.1} µs",
+        "",
+        m.jobs,
+        m.deadline_misses,
+        p50_us,
+        p50_us / 1e3 / direct_p50 * 100.0,
+        o.dispatch_to_start.p50_ns as f64 / 1e3,
+        o.bookkeeping.p50_ns as f64 / 1e3,
+        o.core_time.p50_ns as f64 / 1e3,
+        o.dispatch_to_start.p99_ns as f64 / 1e3,
+        o.bookkeeping.p99_ns as f64 / 1e3,
+        o.core_time.p99_ns as f64 / 1e3
+    );
+    println!(
+        "{:<16} host time per job (dispatch→start + bookkeeping) p50/p99/max µs: {:.1}/{:.1}/{:.1}; release lateness p50/p99/max µs: {:.1}/{:.1}/{:.1}",
+        "",
+        o.host_per_job.p50_ns as f64 / 1e3,
+        o.host_per_job.p99_ns as f64 / 1e3,
+        o.host_per_job.max_ns as f64 / 1e3,
+        o.release_lateness.p50_ns as f64 / 1e3,
+        o.release_lateness.p99_ns as f64 / 1e3,
+        o.release_lateness.max_ns as f64 / 1e3
+    );
 }

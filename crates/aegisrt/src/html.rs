@@ -127,7 +127,7 @@ pub fn render(report: &RunReport, machine: &str) -> Result<String, String> {
         report.progress.released,
         report.progress.completed
     );
-    h.push_str("<h2>Admission</h2><table><tr><th>model</th><th>engine</th><th>priority</th><th>period ms</th><th>deadline ms</th><th>WCET ms</th><th>WCET source</th><th>U</th><th>WCRT ms</th><th>verdict</th><th>reason</th></tr>");
+    h.push_str("<h2>Admission</h2><table><tr><th>model</th><th>engine</th><th>priority</th><th>period ms</th><th>deadline ms</th><th>WCET ms</th><th>WCET source</th><th>cost ms (WCET + host)</th><th>U</th><th>WCRT ms</th><th>verdict</th><th>reason</th></tr>");
     for r in &report.admission {
         let verdict = if r.admitted {
             "admitted"
@@ -138,7 +138,7 @@ pub fn render(report: &RunReport, machine: &str) -> Result<String, String> {
         };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td style=\"text-align:left\">{}</td></tr>",
             esc(r.model.as_str()),
             r.backend,
             r.priority,
@@ -146,6 +146,7 @@ pub fn render(report: &RunReport, machine: &str) -> Result<String, String> {
             ms(r.deadline.as_nanos()),
             ms(r.wcet.as_nanos()),
             esc(&r.wcet_source.describe()),
+            ms(r.cost.as_nanos()),
             r.utilisation,
             r.worst_case_response_time.map_or("-".into(), |d| ms(d.as_nanos())),
             verdict,

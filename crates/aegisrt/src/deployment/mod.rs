@@ -24,10 +24,16 @@
 //! priority = 0              # 0 is the highest; unique
 //! memory_limit_mib = 256
 //! # wcet_us = 25000         # when absent, the model is profiled before admission
+//!
+//! [host]                    # optional: see `HostSettings`
+//! overhead_us = 60          # admission charges every job WCET + this
 //! ```
 
+mod host;
 mod schema;
 mod validate;
+
+pub use host::{HostSettings, MAX_CPU};
 
 use aegis_backend_cuda::KernelModelSpec;
 use aegis_context::ResourceBudget;
@@ -134,6 +140,8 @@ pub struct Deployment {
     /// A contained (overrunning) model is restored after this many consecutive jobs within
     /// budget (0: never).
     pub overrun_restore_after: u32,
+    /// The runtime's host side: its per-job cost for admission, its threads' scheduling.
+    pub host: HostSettings,
     /// The models.
     pub models: Vec<ModelDeployment>,
 }

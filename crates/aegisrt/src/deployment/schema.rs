@@ -22,8 +22,19 @@ pub(crate) struct RawDeployment {
     pub(crate) profile_samples: Option<i64>,
     pub(crate) overrun_grace_us: Option<i64>,
     pub(crate) overrun_restore_after: Option<i64>,
+    /// The runtime's host side (`[host]`).
+    pub(crate) host: Option<RawHost>,
     #[serde(default)]
     pub(crate) models: Vec<RawModel>,
+}
+
+/// The `[host]` table: what the runtime's own threads cost and how they are scheduled.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHost {
+    pub(crate) overhead_us: Option<i64>,
+    pub(crate) rt_priority: Option<i64>,
+    pub(crate) cpus: Option<Vec<i64>>,
 }
 
 /// One `[[models]]` entry.

@@ -12,12 +12,12 @@ use aegis_trace::{Duration, ModelId};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     file: &'a Path,
 }
 
 impl Ctx<'_> {
-    fn err(
+    pub(super) fn err(
         &self,
         field: impl Into<String>,
         problem: impl Into<String>,
@@ -158,6 +158,7 @@ pub(super) fn deployment(raw: RawDeployment, file: &Path) -> Result<Deployment, 
             ));
         }
     };
+    let host = super::host::host(&c, raw.host)?;
     if raw.models.is_empty() {
         return Err(c.err("models", "no models", "add at least one [[models]] table"));
     }
@@ -197,6 +198,7 @@ pub(super) fn deployment(raw: RawDeployment, file: &Path) -> Result<Deployment, 
         profile_samples,
         overrun_grace,
         overrun_restore_after,
+        host,
         models,
     })
 }

@@ -10,7 +10,9 @@
 //! mutex, taken for a few microseconds per event.
 //! It must not know how models execute (lanes) or which policy is configured (the core).
 
+use super::RuntimeError;
 use super::lane::{Lane, LaneDone, LaneJob};
+use super::realtime::ThreadPolicy;
 use aegis_context::ExecutionContext;
 use aegis_sched::scheduler::{Decision, SchedulerCore};
 use aegis_trace::{
@@ -73,6 +75,9 @@ pub(crate) struct Overhead {
     pub(crate) dispatch_to_start: Vec<u64>,
     /// Execution end to the end of completion bookkeeping (metrics, trace, core, next dispatch).
     pub(crate) bookkeeping: Vec<u64>,
+    /// Host time per job that kept its lane busy: dispatch → start plus bookkeeping (what
+    /// `[host] overhead_us` bounds for admission).
+    pub(crate) host_per_job: Vec<u64>,
     /// Time inside the core (lock held) per release or completion.
     pub(crate) core_time: Vec<u64>,
     /// GPU jobs: release (nominal) to the first kernel's start on the GPU (timing events).
@@ -332,10 +337,12 @@ impl Engine {
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
         let mut o = lock(&self.overhead);
         if o.bookkeeping.len() < SAMPLE_CAP {
+            let bookkeeping = done.saturating_duration_since(d.end).as_nanos();
+            let hand_off = d.start.saturating_duration_since(job.dispatched_at).as_nanos();
             o.core_time.push(core_done.saturating_duration_since(t_core).as_nanos());
-            o.bookkeeping.push(done.saturating_duration_since(d.end).as_nanos());
-            o.dispatch_to_start
-                .push(d.start.saturating_duration_since(job.dispatched_at).as_nanos());
+            o.bookkeeping.push(bookkeeping);
+            o.dispatch_to_start.push(hand_off);
+            o.host_per_job.push(hand_off.saturating_add(bookkeeping));
             if let Some(g) = d.gpu_start {
                 o.release_to_gpu_start.push(g.saturating_duration_since(job.release).as_nanos());
             }
@@ -358,8 +365,12 @@ impl Engine {
         gpus: Vec<Option<Arc<super::gpu_lane::GpuLane>>>,
         duration: Duration,
         drain_timeout: Duration,
+        threads: &ThreadPolicy,
         mut progress: impl FnMut(&Progress),
-    ) -> std::io::Result<RunOutcome> {
+    ) -> Result<RunOutcome, RuntimeError> {
+        // The calling thread releases jobs: under the lanes' policy one priority level up, and
+        // it gets its own back when the run ends (`_saved` is dropped last).
+        let _saved = threads.for_release().apply()?;
         let engine = Arc::new(self);
         let mut lanes = Vec::with_capacity(gpus.len());
         for (i, gpu) in gpus.into_iter().enumerate() {
@@ -368,7 +379,7 @@ impl Engine {
             let e = engine.clone();
             let on_done = Box::new(move |d: LaneDone| e.on_done(d));
             let (clock, hint) = (engine.clock.clone(), engine.release_hint.clone());
-            lanes.push(Lane::start(i as u32, gpu, clock, hint, on_done)?);
+            lanes.push(Lane::start(i as u32, gpu, clock, hint, threads.clone(), on_done)?);
         }
         // `run` consumes the engine, so the lanes are set exactly once, here.
         let _ = engine.lanes.set(lanes);

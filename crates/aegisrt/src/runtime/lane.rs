@@ -8,11 +8,13 @@
 //! next expected release instead of sleeping through it ([`DISPATCH_SPIN_BEFORE`]). It must not
 //! know the scheduling policy or CUDA: it executes what it is sent and reports back.
 
+use super::RuntimeError;
 use super::gpu_lane::GpuLane;
+use super::realtime::ThreadPolicy;
 use aegis_context::{ContextError, ExecutionContext, FaultKind, Placement};
 use aegis_trace::{Clock, Duration, EventId, ModelId, MonotonicClock, RequestId, Timestamp};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
@@ -118,11 +120,24 @@ impl Lane {
         gpu: Option<Arc<GpuLane>>,
         clock: Arc<MonotonicClock>,
         release_hint: Arc<AtomicU64>,
+        threads: ThreadPolicy,
         on_done: OnDone,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, RuntimeError> {
         let (tx, rx): (Sender<LaneJob>, Receiver<LaneJob>) = channel();
+        let (ready_tx, ready_rx) = sync_channel(1);
         let handle =
             std::thread::Builder::new().name(format!("aegisrt-lane-{index}")).spawn(move || {
+                // The worker's real-time scheduling ([host]); it runs no job without it.
+                let _saved = match threads.apply() {
+                    Ok(saved) => {
+                        let _ = ready_tx.send(Ok(()));
+                        saved
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
                 // Shortest execution seen per model: the sleep-then-poll hint.
                 let mut shortest: std::collections::HashMap<ModelId, Duration> =
                     std::collections::HashMap::new();
@@ -153,6 +168,20 @@ impl Lane {
                     on_done(LaneDone { lane: index, job, start, end, gpu_start, outcome });
                 }
             })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = handle.join();
+                return Err(RuntimeError::Realtime(e));
+            }
+            // The worker ended before it could answer (it panicked): report it as such.
+            Err(_) => {
+                let _ = handle.join();
+                return Err(RuntimeError::Thread(std::io::Error::other(format!(
+                    "lane {index} worker ended while starting"
+                ))));
+            }
+        }
         Ok(Lane { tx: Mutex::new(Some(tx)), handle: Mutex::new(Some(handle)) })
     }
 

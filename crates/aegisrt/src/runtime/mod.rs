@@ -15,10 +15,12 @@ mod exec;
 mod gpu_lane;
 mod lane;
 mod prepare;
+mod realtime;
 mod report;
 
 pub use exec::{JobSample, Progress};
 pub use prepare::{AdmissionRow, Prepared, ProfileProgress, WcetSource, prepare, prepare_with};
+pub use realtime::{RealtimeError, allowed_cpus};
 pub use report::{ModelRun, OverheadSummary, RunReport, Summary, admission_table, busy_fraction};
 pub(crate) use report::{response_columns, response_header};
 
@@ -62,6 +64,9 @@ pub enum RuntimeError {
         "no model was admitted (see the admission table); use --force to run refused models anyway"
     )]
     NothingAdmitted,
+    /// The runtime's threads could not be given the `[host]` real-time scheduling.
+    #[error(transparent)]
+    Realtime(#[from] RealtimeError),
     /// Threads could not be started.
     #[error("starting runtime threads: {0}")]
     Thread(#[from] std::io::Error),

@@ -9,6 +9,7 @@ use super::RuntimeError;
 use super::exec::{DriverModel, Engine};
 use super::gpu_lane::GpuLane;
 use super::lane::measure;
+use super::realtime::ThreadPolicy;
 use super::report::{RunReport, build_report};
 use crate::backends;
 use crate::deployment::{Deployment, ModelDeployment};
@@ -73,11 +74,14 @@ pub struct AdmissionRow {
     pub period: Duration,
     /// Relative deadline.
     pub deadline: Duration,
-    /// WCET used by the analysis.
+    /// The model's WCET (given or profiled).
     pub wcet: Duration,
     /// Where it came from.
     pub wcet_source: WcetSource,
-    /// C / T, for display.
+    /// What the analysis charged per job: the WCET plus the deployment's host overhead
+    /// (`[host] overhead_us`).
+    pub cost: Duration,
+    /// cost / period, for display.
     pub utilisation: f64,
     /// Worst-case response time proven by the analysis (EDF proves the deadline).
     pub worst_case_response_time: Option<Duration>,
@@ -308,9 +312,10 @@ pub fn prepare_with(
     let mut events = vec![EventId::UNASSIGNED; built.len()];
     for &i in &order {
         let (m, _) = &built[i];
+        // The lane is busy for the job's execution and the host work around it.
         let task = TaskParams {
             name: m.name.clone(),
-            wcet: wcets[i].0,
+            wcet: wcets[i].0.saturating_add(dep.host.overhead),
             period: m.period,
             deadline: m.deadline,
             priority: m.priority,
@@ -326,7 +331,8 @@ pub fn prepare_with(
             TraceEvent::new(kind, "admission", now)
                 .model(m.name.clone())
                 .rationale(r.reason.clone())
-                .attr("wcet_ns", task.wcet.as_nanos())
+                .attr("wcet_ns", wcets[i].0.as_nanos())
+                .attr("host_overhead_ns", dep.host.overhead.as_nanos())
                 .attr("period_ns", task.period.as_nanos())
                 .attr("deadline_ns", task.deadline.as_nanos())
                 .attr("policy", format!("{:?}", dep.policy)),
@@ -368,6 +374,7 @@ pub fn prepare_with(
             r.worst_case_response_time
         };
         let (wcet, source) = wcets[i].clone();
+        let cost = wcet.saturating_add(dep.host.overhead);
         rows.push(AdmissionRow {
             model: m.name.clone(),
             backend: m.backend.name(),
@@ -376,7 +383,8 @@ pub fn prepare_with(
             deadline: m.deadline,
             wcet,
             wcet_source: source,
-            utilisation: wcet.as_nanos() as f64 / m.period.as_nanos() as f64,
+            cost,
+            utilisation: cost.as_nanos() as f64 / m.period.as_nanos() as f64,
             worst_case_response_time: wcrt,
             admitted: r.admitted,
             reason: r.reason.clone(),
@@ -529,7 +537,8 @@ impl Prepared {
             self.metrics.clone(),
             Some(self.trace.clone()),
         );
-        let outcome = engine.run(self.gpu_lanes.clone(), duration, drain, progress)?;
+        let threads = ThreadPolicy::of(&dep.host);
+        let outcome = engine.run(self.gpu_lanes.clone(), duration, drain, &threads, progress)?;
         self.metrics.observe_window(start, start + outcome.elapsed);
         Ok(build_report(self, outcome))
     }

@@ -106,6 +106,12 @@ pub struct OverheadSummary {
     /// Execution end to the end of completion bookkeeping (metrics, trace, core, next
     /// dispatch).
     pub bookkeeping: Summary,
+    /// Host time per job that kept its lane busy (dispatch → start + bookkeeping).
+    pub host_per_job: Summary,
+    /// The bound admission charged for it (`[host] overhead_us`).
+    pub host_bound: Duration,
+    /// Jobs whose host time exceeded that bound.
+    pub host_over_bound: u64,
     /// Time holding the scheduler core per release batch or completion.
     pub core_time: Summary,
     /// GPU jobs: nominal release to the first kernel's start on the GPU (CUDA timing events
@@ -172,7 +178,13 @@ pub(crate) fn build_report(p: &Prepared, mut o: RunOutcome) -> RunReport {
             exec_over_wcet: 0,
         });
     }
+    let host_bound = p.dep.host.overhead;
+    let host_over_bound =
+        o.overhead.host_per_job.iter().filter(|h| **h > host_bound.as_nanos()).count() as u64;
     let overhead = OverheadSummary {
+        host_per_job: Summary::of(&mut o.overhead.host_per_job),
+        host_bound,
+        host_over_bound,
         release_lateness: Summary::of(&mut o.overhead.release_lateness),
         dispatch_to_start: Summary::of(&mut o.overhead.dispatch_to_start),
         bookkeeping: Summary::of(&mut o.overhead.bookkeeping),
@@ -243,13 +255,14 @@ pub fn admission_table(rows: &[&AdmissionRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<16} {:<6} {:>4} {:>10} {:>10} {:>10} {:>6} {:>10}  {:<9} {:<44} reason",
+        "{:<16} {:<6} {:>4} {:>10} {:>10} {:>10} {:>10} {:>6} {:>10}  {:<9} {:<44} reason",
         "model",
         "engine",
         "prio",
         "period ms",
         "deadln ms",
         "WCET ms",
+        "cost ms",
         "U",
         "WCRT ms",
         "verdict",
@@ -263,13 +276,14 @@ pub fn admission_table(rows: &[&AdmissionRow]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<16} {:<6} {:>4} {:>10} {:>10} {:>10} {:>6.3} {:>10}  {:<9} {:<44} {}",
+            "{:<16} {:<6} {:>4} {:>10} {:>10} {:>10} {:>10} {:>6.3} {:>10}  {:<9} {:<44} {}",
             r.model.as_str(),
             r.backend,
             r.priority,
             ms(r.period.as_nanos()),
             ms(r.deadline.as_nanos()),
             ms(r.wcet.as_nanos()),
+            ms(r.cost.as_nanos()),
             r.utilisation,
             r.worst_case_response_time.map_or("-".into(), |d| ms(d.as_nanos())),
             verdict,
@@ -345,6 +359,16 @@ impl RunReport {
             us(o.core_time.p50_ns),
             us(o.core_time.p99_ns),
             us(o.core_time.max_ns),
+        );
+        let _ = writeln!(
+            s,
+            "host time per job (µs, p50/p99/max over {} jobs): {}/{}/{}; admission charged {} µs ([host] overhead_us): {} job(s) over it",
+            o.host_per_job.count,
+            us(o.host_per_job.p50_ns),
+            us(o.host_per_job.p99_ns),
+            us(o.host_per_job.max_ns),
+            us(o.host_bound.as_nanos()),
+            o.host_over_bound
         );
         if o.release_to_gpu_start.count > 0 {
             let _ = writeln!(
