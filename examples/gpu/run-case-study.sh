@@ -4,11 +4,14 @@
 # part 1: a sanity run, the main set under EDF, FIFO and fixed priority (100 s each), the
 #         the baseline (20 s);
 # part 2: EDF vs FIFO (case-b), overload, WCET profiles with held-out and contention checks;
-# all:    both (about 8 minutes).
+# all:    both (about 8 minutes);
+# part 3: the main set with the host side accounted and scheduled (cyclic-rt.toml, ADR 0005):
+#         EDF and FP, 100 s each (about 4 minutes; needs root or CAP_SYS_NICE);
+# part 4: WCET held-out check over 1e5 jobs per model (about 6 minutes).
 # Reports (HTML + JSON) and console logs go to $OUT/case-study-<part>/, packed into
 # $OUT/case-study-<part>.tar.gz.
 set -u
-BIN=${1:?usage: run-case-study.sh AEGISRT_BINARY [1|2]}
+BIN=${1:?usage: run-case-study.sh AEGISRT_BINARY [1|2|all|3|4]}
 PART=${2:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$PWD/out}
@@ -39,5 +42,17 @@ if [ "$PART" = 2 ] || [ "$PART" = all ]; then
     echo "rc=$?" | tee -a "$D/console.log"
   done
 fi
+if [ "$PART" = 3 ]; then
+  for p in edf fp; do
+    run "cyclic-rt-$p" run "$HERE/cyclic-rt.toml" --policy "$p" --report "$D/cyclic-rt-$p.html"
+  done
+fi
+if [ "$PART" = 4 ]; then
+  for m in detector segmenter tracker; do
+    echo "=== holdout-$m" | tee -a "$D/console.log"
+    "$BIN" profile "$HERE/cyclic.toml" "$m" --samples 1000 --holdout 100000 --json > "$D/holdout-$m.json" 2> "$D/holdout-$m.stderr"
+    echo "rc=$?" | tee -a "$D/console.log"
+  done
+fi
 tar -czf "$OUT/case-study-$PART.tar.gz" -C "$OUT" "case-study-$PART"
-grep -vE "^\s*$" "$D/console.log" | grep -E "^===|^rc=|MISSED|^model|^[a-z-]+ +(cuda|[0-9])|overhead|GPU kernel|busy" | head -80
+grep -vE "^\s*$" "$D/console.log" | grep -E "^===|^rc=|MISSED|^model|^[a-z-]+ +(cuda|[0-9])|overhead|host|GPU kernel|busy" | head -80

@@ -97,6 +97,25 @@ fn run_writes_trace_and_report_and_explain_reads_the_trace_back() {
 }
 
 #[test]
+fn run_with_rt_priority_says_so_or_refuses_naming_the_key() {
+    if emulated() {
+        return;
+    }
+    let _one_at_a_time = serial();
+    let dir = scratch("rt");
+    let file = deployment(&dir, "edf");
+    let out = aegisrt(&["run", &s(&file), "--duration", "0.7", "--rt-priority", "3"]);
+    let (stdout, stderr) = text(&out);
+    if out.status.success() {
+        assert!(stdout.contains("SCHED_FIFO 3 (release thread 4)"), "{stdout}");
+        assert!(stdout.contains("host time per job"), "{stdout}");
+    } else {
+        // Without root / CAP_SYS_NICE: refused before any job, with the ways to allow it.
+        assert!(stderr.contains("host.rt_priority") && stderr.contains("CAP_SYS_NICE"), "{stderr}");
+    }
+}
+
+#[test]
 fn run_refuses_bad_command_line_values_naming_the_flag() {
     let dir = scratch("flags");
     let file = deployment(&dir, "edf");
@@ -105,6 +124,12 @@ fn run_refuses_bad_command_line_values_naming_the_flag() {
         &["--policy", "edf, fifo or fp"],
     );
     assert_refused(&aegisrt(&["run", &s(&file), "--duration=-2"]), &["--duration", "positive"]);
+    for bad in ["0", "99", "-5"] {
+        assert_refused(
+            &aegisrt(&["run", &s(&file), "--rt-priority", bad]),
+            &["--rt-priority", "1 to 98"],
+        );
+    }
     assert_refused(&aegisrt(&["run", &s(&dir.join("none.toml"))]), &["none.toml"]);
 }
 

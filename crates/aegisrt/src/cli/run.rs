@@ -1,4 +1,5 @@
-//! `aegisrt run FILE [--duration S] [--trace PATH] [--report PATH] [--force]`: the main job.
+//! `aegisrt run FILE [--duration S] [--trace PATH] [--report PATH] [--force] [--policy P]
+//! [--rt-priority N]`: the main job.
 
 use aegis_trace::Duration;
 use aegis_trace::export::{TraceDocument, write_file, write_perfetto};
@@ -29,6 +30,10 @@ pub(crate) struct Args {
     /// Override the file's policy: edf, fifo or fp.
     #[arg(long)]
     policy: Option<String>,
+    /// Run the lane workers SCHED_FIFO at this priority (1-98) and the release thread one
+    /// above (overrides `[host] rt_priority`; needs root or CAP_SYS_NICE).
+    #[arg(long, allow_hyphen_values = true)]
+    rt_priority: Option<i64>,
 }
 
 fn machine() -> String {
@@ -55,6 +60,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         };
         dep.name = format!("{}-{p}", dep.name);
     }
+    if let Some(n) = a.rt_priority {
+        let Some(p) = u8::try_from(n).ok().filter(|p| (1..=98).contains(p)) else {
+            anyhow::bail!("--rt-priority {n}: use 1 to 98 (the release thread runs one above)")
+        };
+        dep.host.rt_priority = Some(p);
+    }
     let duration = match a.duration {
         Some(s) if s.is_finite() && s > 0.0 => Duration::from_nanos((s * 1e9) as u64),
         Some(s) => anyhow::bail!("--duration {s}: give a positive number of seconds"),
@@ -71,6 +82,21 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         dep.models.len(),
         duration.as_secs_f64()
     );
+    let h = &dep.host;
+    if h.rt_priority.is_some() || !h.cpus.is_empty() || !h.overhead.is_zero() {
+        println!(
+            "host: {} µs charged per job; threads {}{}",
+            h.overhead.as_nanos() / 1000,
+            h.rt_priority.map_or("under the normal scheduler".into(), |p| {
+                format!("SCHED_FIFO {p} (release thread {})", p + 1)
+            }),
+            if h.cpus.is_empty() {
+                String::new()
+            } else {
+                format!(", pinned to CPUs {:?}", h.cpus)
+            }
+        );
+    }
     let mut last = std::time::Instant::now();
     let prepared = runtime::prepare(dep, a.force, |(model, done, total)| {
         if done == total || last.elapsed() >= std::time::Duration::from_millis(200) {
