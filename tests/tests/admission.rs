@@ -4,40 +4,45 @@ mod common;
 
 use common::{parse, prepare, row, run};
 
-const OVERLOADED: &str = r#"
-name = "e2e-admission"
-policy = "fixed_priority"
-lanes = 1
-pool_mib = 64
+/// A fixed-priority, one-lane deployment of tract models with given WCETs:
+/// (name, ONNX file under examples/models, period ms, WCET µs), priorities in order.
+fn deployment(name: &str, models: &[(&str, &str, u32, u32)]) -> String {
+    let mut t =
+        format!("name = \"{name}\"\npolicy = \"fixed_priority\"\nlanes = 1\npool_mib = 64\n");
+    for (prio, (model, onnx, period, wcet)) in models.iter().enumerate() {
+        t += &format!(
+            "\n[[models]]\nname = \"{model}\"\nbackend = \"tract\"\nmodel = \"models/{onnx}.onnx\"\n\
+             period_ms = {period}\npriority = {prio}\nwcet_us = {wcet}\n"
+        );
+    }
+    t
+}
 
-[[models]]
-name = "front"
-backend = "tract"
-model = "models/squeezenet1_1.onnx"
-period_ms = 100
-priority = 0
-wcet_us = 60000
+const SQUEEZENET: &str = "squeezenet1_1";
+const MOBILENET: &str = "mobilenet_v3_small";
 
-[[models]]
-name = "greedy"
-backend = "tract"
-model = "models/mobilenet_v3_small.onnx"
-period_ms = 100
-priority = 1
-wcet_us = 50000
+fn overloaded() -> String {
+    deployment(
+        "e2e-admission",
+        &[
+            ("front", SQUEEZENET, 100, 60_000),
+            ("greedy", MOBILENET, 100, 50_000),
+            ("slow", MOBILENET, 1000, 5_000),
+        ],
+    )
+}
 
-[[models]]
-name = "slow"
-backend = "tract"
-model = "models/mobilenet_v3_small.onnx"
-period_ms = 1000
-priority = 2
-wcet_us = 5000
-"#;
+/// Fits on its WCETs alone (40 + 40 ms of blocking in 100 ms), not with 15 ms of host time.
+fn host_cost() -> String {
+    deployment(
+        "e2e-host-cost",
+        &[("front", SQUEEZENET, 100, 40_000), ("back", MOBILENET, 100, 40_000)],
+    )
+}
 
 #[test]
 fn a_refused_model_never_runs_and_the_table_says_why() {
-    let p = prepare(parse(OVERLOADED).expect("valid deployment"));
+    let p = prepare(parse(&overloaded()).expect("valid deployment"));
     let table = p.admission();
     let verdict = |name: &str| table.iter().find(|r| r.model.as_str() == name).expect(name);
     assert!(verdict("front").admitted, "{}", verdict("front").reason);
@@ -61,35 +66,12 @@ fn a_refused_model_never_runs_and_the_table_says_why() {
     assert!(row(&r, "slow").is_some_and(|m| m.jobs > 0));
 }
 
-const HOST_COST: &str = r#"
-name = "e2e-host-cost"
-policy = "fixed_priority"
-lanes = 1
-pool_mib = 64
-
-[[models]]
-name = "front"
-backend = "tract"
-model = "models/squeezenet1_1.onnx"
-period_ms = 100
-priority = 0
-wcet_us = 40000
-
-[[models]]
-name = "back"
-backend = "tract"
-model = "models/mobilenet_v3_small.onnx"
-period_ms = 100
-priority = 1
-wcet_us = 40000
-"#;
-
 #[test]
 fn admission_charges_each_job_the_host_overhead_on_top_of_its_wcet() {
-    let p = prepare(parse(HOST_COST).expect("valid deployment"));
+    let p = prepare(parse(&host_cost()).expect("valid deployment"));
     assert!(p.admission().iter().all(|r| r.admitted), "40 + 40 ms blocking fits 100 ms");
     // 15 ms of host work per job: front waits for a 55 ms job and runs 55 ms > 100 ms.
-    let text = format!("{HOST_COST}\n[host]\noverhead_us = 15000\n");
+    let text = format!("{}\n[host]\noverhead_us = 15000\n", host_cost());
     let p = prepare(parse(&text).expect("valid deployment"));
     let table = p.admission();
     let back = table.iter().find(|r| r.model.as_str() == "back").expect("back");
@@ -110,7 +92,7 @@ fn a_real_time_run_reports_the_host_time_per_job_against_its_bound() {
     let allowed = aegisrt::runtime::allowed_cpus().expect("affinity readable");
     let cpu = allowed.last().copied().expect("some CPU allowed");
     let text =
-        format!("{HOST_COST}\n[host]\noverhead_us = 5000\nrt_priority = 5\ncpus = [{cpu}]\n");
+        format!("{}\n[host]\noverhead_us = 5000\nrt_priority = 5\ncpus = [{cpu}]\n", host_cost());
     let p = prepare(parse(&text).expect("valid deployment"));
     match p.run(aegisrt::trace::Duration::from_secs(1), |_| {}) {
         Ok(r) => {

@@ -127,13 +127,15 @@ fn row(name: &str, direct_p50: f64, direct_avg: f64, r: &runtime::RunReport) {
         o.core_time.p99_ns as f64 / 1e3
     );
     println!(
-        "{:<16} host time per job (dispatch→start + bookkeeping) p50/p99/max µs: {:.1}/{:.1}/{:.1}; release lateness p50/p99/max µs: {:.1}/{:.1}/{:.1}",
+        "{:<16} host time per job (dispatch→start + bookkeeping) p50/p99/max µs: {}; release lateness p50/p99/max µs: {}",
         "",
-        o.host_per_job.p50_ns as f64 / 1e3,
-        o.host_per_job.p99_ns as f64 / 1e3,
-        o.host_per_job.max_ns as f64 / 1e3,
-        o.release_lateness.p50_ns as f64 / 1e3,
-        o.release_lateness.p99_ns as f64 / 1e3,
-        o.release_lateness.max_ns as f64 / 1e3
+        triple(&o.host_per_job),
+        triple(&o.release_lateness)
     );
+}
+
+/// `p50/p99/max` in µs.
+fn triple(s: &runtime::Summary) -> String {
+    let us = |ns: u64| ns as f64 / 1e3;
+    format!("{:.1}/{:.1}/{:.1}", us(s.p50_ns), us(s.p99_ns), us(s.max_ns))
 }
