@@ -154,18 +154,24 @@ pub fn validate_task_set(
     Ok(())
 }
 
+/// A task from nanosecond figures, for the unit tests of this crate's analyses.
+#[cfg(test)]
+pub(crate) fn task_ns(name: &str, c: u64, t: u64, d: u64, priority: u32) -> TaskParams {
+    TaskParams {
+        name: ModelId::new(name),
+        wcet: Duration::from_nanos(c),
+        period: Duration::from_nanos(t),
+        deadline: Duration::from_nanos(d),
+        priority,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn t(name: &str, c: u64, tp: u64, d: u64, p: u32) -> TaskParams {
-        TaskParams {
-            name: ModelId::new(name),
-            wcet: Duration::from_nanos(c),
-            period: Duration::from_nanos(tp),
-            deadline: Duration::from_nanos(d),
-            priority: p,
-        }
+        task_ns(name, c, tp, d, p)
     }
 
     #[test]

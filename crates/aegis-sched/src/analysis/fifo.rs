@@ -123,13 +123,7 @@ mod tests {
     use super::*;
 
     fn t(name: &str, c: u64, p: u64, d: u64) -> TaskParams {
-        TaskParams {
-            name: name.into(),
-            wcet: Duration::from_nanos(c),
-            period: Duration::from_nanos(p),
-            deadline: Duration::from_nanos(d),
-            priority: 0,
-        }
+        crate::task::task_ns(name, c, p, d, 0)
     }
 
     #[test]

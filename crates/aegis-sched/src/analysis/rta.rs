@@ -160,13 +160,7 @@ mod tests {
     use crate::analysis::options::BlockingConvention;
 
     fn t(name: &str, c: u64, p: u64, d: u64, prio: u32) -> TaskParams {
-        TaskParams {
-            name: name.into(),
-            wcet: Duration::from_nanos(c),
-            period: Duration::from_nanos(p),
-            deadline: Duration::from_nanos(d),
-            priority: prio,
-        }
+        crate::task::task_ns(name, c, p, d, prio)
     }
 
     fn r(res: &RtaResult, name: &str) -> Option<u64> {

@@ -193,16 +193,9 @@ fn le(ok: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aegis_trace::Duration;
 
     fn t(name: &str, c: u64, p: u64, d: u64) -> TaskParams {
-        TaskParams {
-            name: name.into(),
-            wcet: Duration::from_nanos(c),
-            period: Duration::from_nanos(p),
-            deadline: Duration::from_nanos(d),
-            priority: 0,
-        }
+        crate::task::task_ns(name, c, p, d, 0)
     }
 
     #[test]

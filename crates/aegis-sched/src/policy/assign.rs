@@ -33,16 +33,9 @@ fn assign_by<K: Ord>(tasks: &mut [TaskParams], key: impl Fn(&TaskParams) -> K) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aegis_trace::Duration;
 
     fn t(name: &str, p: u64, d: u64) -> TaskParams {
-        TaskParams {
-            name: name.into(),
-            wcet: Duration::from_nanos(1),
-            period: Duration::from_nanos(p),
-            deadline: Duration::from_nanos(d),
-            priority: 99,
-        }
+        crate::task::task_ns(name, 1, p, d, 99)
     }
 
     fn prios(ts: &[TaskParams]) -> Vec<(String, u32)> {
