@@ -111,17 +111,12 @@ impl Drop for CublasHandle {
 
 /// C = A × B for n×n f32 matrices, repeatedly.
 pub struct GemmWorkload {
-    ctx: Arc<CudaContext>,
-    handle: blas_sys::cublasHandle_t,
+    blas: CublasHandle,
     n: usize,
     a: DeviceBuffer,
     b: DeviceBuffer,
     c: DeviceBuffer,
 }
-
-// SAFETY: the cuBLAS handle is only used through `&mut self` (one thread at a time), with the
-// context bound first; matrices are device memory.
-unsafe impl Send for GemmWorkload {}
 
 impl GemmWorkload {
     /// Allocates three n×n matrices (A and B filled with a constant pattern) and a handle, and
@@ -150,9 +145,7 @@ impl GemmWorkload {
         a.fill_async(0x3c, stream)?;
         b.fill_async(0x3c, stream)?;
         stream.synchronize()?;
-        ctx.bind()?;
-        let handle = blas::create_handle().map_err(|e| blas_err("cublasCreate_v2", e))?;
-        let mut w = GemmWorkload { ctx: ctx.clone(), handle, n, a, b, c };
+        let mut w = GemmWorkload { blas: CublasHandle::new(ctx)?, n, a, b, c };
         // The first product loads cuBLAS's kernels (milliseconds); keep that out of every
         // later measurement.
         w.launch(stream)?;
@@ -175,32 +168,11 @@ impl GemmWorkload {
     /// # Errors
     /// The failing cuBLAS call.
     pub fn launch(&mut self, stream: &CudaStream) -> CudaResult<()> {
-        self.ctx.bind()?;
-        let n = self.n as i32;
-        let (alpha, beta) = (1.0f32, 0.0f32);
-        // SAFETY: the handle is live; the stream belongs to the same context; a, b, c are live
-        // n×n f32 device matrices; alpha/beta are host scalars (the default pointer mode).
-        unsafe {
-            blas::set_stream(self.handle, stream.as_raw() as blas_sys::cudaStream_t)
-                .map_err(|e| blas_err("cublasSetStream_v2", e))?;
-            blas::sgemm(
-                self.handle,
-                blas_sys::cublasOperation_t::CUBLAS_OP_N,
-                blas_sys::cublasOperation_t::CUBLAS_OP_N,
-                n,
-                n,
-                n,
-                &alpha,
-                self.a.address() as *const f32,
-                n,
-                self.b.address() as *const f32,
-                n,
-                &beta,
-                self.c.address() as *mut f32,
-                n,
-            )
-            .map_err(|e| blas_err("cublasSgemm_v2", e))
-        }
+        let (a, b, c) = (self.a.address(), self.b.address(), self.c.address());
+        // SAFETY: a, b and c are this workload's live n×n f32 device matrices, allocated in
+        // the handle's context; they are freed only when the workload is dropped, by
+        // `cuMemFree`, which waits for work in flight on the device.
+        unsafe { self.blas.sgemm(stream, self.n, a, b, c) }
     }
 
     /// Copies C's first element to the host (to check the product ran).
@@ -211,18 +183,5 @@ impl GemmWorkload {
         let mut b = [0u8; 4];
         self.c.copy_to_host(&mut b)?;
         Ok(f32::from_le_bytes(b))
-    }
-}
-
-impl Drop for GemmWorkload {
-    fn drop(&mut self) {
-        let r = self.ctx.bind().and_then(|_| {
-            // SAFETY: the handle is live and destroyed exactly once here.
-            unsafe { blas::destroy_handle(self.handle) }
-                .map_err(|e| blas_err("cublasDestroy_v2", e))
-        });
-        if let Err(e) = r {
-            defer("GemmWorkload", e);
-        }
     }
 }
