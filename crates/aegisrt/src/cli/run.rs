@@ -71,6 +71,8 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         Some(s) => anyhow::bail!("--duration {s}: give a positive number of seconds"),
         None => dep.duration,
     };
+    // The trace buffer is sized for the run's length (when the file does not fix it).
+    dep.duration = duration;
     let trace_path = a.trace.or_else(|| dep.trace.clone());
     let report_path = a.report.or_else(|| dep.report.clone());
     println!(

@@ -43,6 +43,17 @@ use aegis_trace::{Duration, ModelId};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
+/// Trace events budgeted per released job when the buffer is sized for a run: a job records
+/// five (submitted, queued, dispatched, started, completed; measured on the CPU example), an
+/// overrun, drop or miss adds one; eight leaves room.
+pub const TRACE_EVENTS_PER_JOB: u64 = 8;
+/// Events budgeted besides the jobs (admission, memory, faults).
+pub const TRACE_EVENTS_FIXED: u64 = 10_000;
+/// Smallest trace buffer sized for a run, events.
+pub const TRACE_CAPACITY_MIN: usize = 200_000;
+/// Largest trace buffer sized for a run, events (a few hundred bytes each).
+pub const TRACE_CAPACITY_MAX: usize = 5_000_000;
+
 /// Which engine runs a model, with its source.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BackendChoice {
@@ -126,8 +137,9 @@ pub struct Deployment {
     pub trace: Option<PathBuf>,
     /// HTML report output (a JSON summary is written next to it).
     pub report: Option<PathBuf>,
-    /// Trace buffer capacity, events.
-    pub trace_capacity: usize,
+    /// Trace buffer capacity, events (`trace_capacity`); `None`: sized for the run
+    /// ([`Deployment::trace_capacity_for`]).
+    pub trace_capacity: Option<usize>,
     /// What to do with jobs that can no longer meet their deadline.
     pub late_action: LateAction,
     /// What to do with models that overrun their WCET.
@@ -203,6 +215,24 @@ impl Deployment {
                 message: e.to_string().trim_end().to_owned(),
             })?;
         validate::deployment(raw, path)
+    }
+
+    /// The trace buffer's capacity for a run of `duration`: the file's `trace_capacity`, or
+    /// else room for every job's events ([`TRACE_EVENTS_PER_JOB`] per release) plus
+    /// [`TRACE_EVENTS_FIXED`], at least [`TRACE_CAPACITY_MIN`] and at most
+    /// [`TRACE_CAPACITY_MAX`] (a longer run keeps its last events and says how many it lost).
+    pub fn trace_capacity_for(&self, duration: Duration) -> usize {
+        if let Some(n) = self.trace_capacity {
+            return n;
+        }
+        let releases: u64 = self
+            .models
+            .iter()
+            .map(|m| duration.as_nanos() / m.period.as_nanos().max(1) + 1)
+            .fold(0u64, u64::saturating_add);
+        let events =
+            releases.saturating_mul(TRACE_EVENTS_PER_JOB).saturating_add(TRACE_EVENTS_FIXED);
+        usize::try_from(events).unwrap_or(usize::MAX).clamp(TRACE_CAPACITY_MIN, TRACE_CAPACITY_MAX)
     }
 
     /// The model named `name`.

@@ -100,9 +100,10 @@ pub(super) fn deployment(raw: RawDeployment, file: &Path) -> Result<Deployment, 
         n @ 1..=1_048_576 => (n as u64) << 20,
         n => return Err(c.err("pool_mib", format!("{n} MiB"), "use 1 to 1048576 MiB")),
     };
-    let trace_capacity = match raw.trace_capacity.unwrap_or(200_000) {
-        n @ 1..=50_000_000 => n as usize,
-        n => {
+    let trace_capacity = match raw.trace_capacity {
+        None => None,
+        Some(n @ 1..=50_000_000) => Some(n as usize),
+        Some(n) => {
             return Err(c.err(
                 "trace_capacity",
                 format!("{n} events"),
@@ -402,6 +403,21 @@ priority = 1
             DeploymentError::Field { field, problem, .. } => (field, problem),
             e => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn the_trace_buffer_is_sized_for_the_run_unless_the_file_fixes_it() {
+        use crate::deployment::{TRACE_CAPACITY_MAX, TRACE_CAPACITY_MIN};
+        let d = Deployment::parse(GOOD, Path::new("/d/x.toml")).unwrap();
+        assert_eq!(d.trace_capacity, None);
+        // Periods 10 and 20 ms: a short run gets the minimum.
+        assert_eq!(d.trace_capacity_for(d.duration), TRACE_CAPACITY_MIN);
+        // 1000 s: (100 001 + 50 001) releases × 8 events + 10 000.
+        assert_eq!(d.trace_capacity_for(Duration::from_secs(1000)), 150_002 * 8 + 10_000);
+        assert_eq!(d.trace_capacity_for(Duration::from_secs(1_000_000)), TRACE_CAPACITY_MAX);
+        let fixed = GOOD.replace("duration_s = 2.5", "duration_s = 2.5\ntrace_capacity = 5");
+        let d = Deployment::parse(&fixed, Path::new("/d/x.toml")).unwrap();
+        assert_eq!(d.trace_capacity_for(Duration::from_secs(1000)), 5);
     }
 
     #[test]

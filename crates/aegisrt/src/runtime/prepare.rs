@@ -177,7 +177,8 @@ pub fn prepare_with(
     mut progress: impl FnMut(ProfileProgress<'_>),
 ) -> Result<Prepared, RuntimeError> {
     let clock = Arc::new(MonotonicClock::new());
-    let trace = Arc::new(TraceCollector::with_capacity(dep.trace_capacity).unwrap_or_default());
+    let capacity = dep.trace_capacity_for(dep.duration);
+    let trace = Arc::new(TraceCollector::with_capacity(capacity).unwrap_or_default());
     let audit = Arc::new(AuditTrail::new());
     let metrics = Arc::new(MetricsAggregator::new());
     let needs_gpu = dep.models.iter().any(|m| backends::needs_gpu(&m.backend));
