@@ -63,6 +63,25 @@ impl Ctx<'_> {
     }
 }
 
+/// `p` with each `dir/..` pair removed, without touching the file system, for output paths
+/// (printed and written as `target/x`, not `examples/../target/x`). Input paths are left as
+/// written: through a symbolic link `dir/..` is not the folder holding `dir`. A `..` with no
+/// directory before it is kept.
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir if !out.is_empty() => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() { PathBuf::from(".") } else { out.iter().collect() }
+}
+
 const MAX_PERIOD_MS: f64 = 3_600_000.0;
 
 pub(super) fn deployment(raw: RawDeployment, file: &Path) -> Result<Deployment, DeploymentError> {
@@ -191,8 +210,8 @@ pub(super) fn deployment(raw: RawDeployment, file: &Path) -> Result<Deployment, 
         lanes,
         duration,
         pool_bytes,
-        trace: raw.trace.map(|p| c.path("trace", &p)).transpose()?,
-        report: raw.report.map(|p| c.path("report", &p)).transpose()?,
+        trace: raw.trace.map(|p| c.path("trace", &p).map(|p| lexical(&p))).transpose()?,
+        report: raw.report.map(|p| c.path("report", &p).map(|p| lexical(&p))).transpose()?,
         trace_capacity,
         late_action,
         overrun,
@@ -403,6 +422,19 @@ priority = 1
             DeploymentError::Field { field, problem, .. } => (field, problem),
             e => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn relative_paths_are_joined_to_the_file_and_tidied() {
+        use super::lexical;
+        assert_eq!(lexical(Path::new("examples/../target/a.html")), Path::new("target/a.html"));
+        assert_eq!(lexical(Path::new("/d/e/../../t")), Path::new("/t"));
+        assert_eq!(lexical(Path::new("../x")), Path::new("../x"));
+        assert_eq!(lexical(Path::new("a/./b/..")), Path::new("a"));
+        assert_eq!(lexical(Path::new("a/..")), Path::new("."));
+        let text = format!("report = \"../out/r.html\"\n{GOOD}");
+        let d = Deployment::parse(&text, Path::new("/d/ex/x.toml")).unwrap();
+        assert_eq!(d.report.as_deref(), Some(Path::new("/d/out/r.html")));
     }
 
     #[test]
