@@ -32,6 +32,8 @@ pub(crate) struct DriverModel {
     pub(crate) period: Duration,
     pub(crate) offset: Duration,
     pub(crate) jitter: Duration,
+    /// The lane its jobs run on (admission's partition).
+    pub(crate) lane: u32,
 }
 
 /// One finished job, for the report's plots.
@@ -105,8 +107,6 @@ pub(crate) struct Engine {
     clock: Arc<MonotonicClock>,
     /// Set once, when the run starts its lanes.
     lanes: OnceLock<Vec<Lane>>,
-    /// The next release or core wake-up (ns on `clock`; `u64::MAX`: none), for the idle lanes.
-    release_hint: Arc<AtomicU64>,
     models: Vec<DriverModel>,
     index: HashMap<ModelId, u32>,
     faulted: Vec<AtomicBool>,
@@ -157,7 +157,6 @@ impl Engine {
             core: Mutex::new(core),
             clock,
             lanes: OnceLock::new(),
-            release_hint: Arc::new(AtomicU64::new(u64::MAX)),
             models,
             index,
             faulted,
@@ -372,13 +371,18 @@ impl Engine {
         // it gets its own back when the run ends (`_saved` is dropped last).
         let _saved = threads.for_release().apply()?;
         let engine = Arc::new(self);
+        // Per lane: its models' next release or the core's next wake-up (ns on `clock`;
+        // `u64::MAX`: none), around which an idle worker polls its queue. Per lane, so a
+        // worker does not poll for releases that go to another lane.
+        let hints: Vec<Arc<AtomicU64>> =
+            gpus.iter().map(|_| Arc::new(AtomicU64::new(u64::MAX))).collect();
         let mut lanes = Vec::with_capacity(gpus.len());
         for (i, gpu) in gpus.into_iter().enumerate() {
             // Each worker holds the engine until `close` below ends it (an intended cycle,
             // broken by closing the lanes).
             let e = engine.clone();
             let on_done = Box::new(move |d: LaneDone| e.on_done(d));
-            let (clock, hint) = (engine.clock.clone(), engine.release_hint.clone());
+            let (clock, hint) = (engine.clock.clone(), hints[i].clone());
             lanes.push(Lane::start(i as u32, gpu, clock, hint, threads.clone(), on_done)?);
         }
         // `run` consumes the engine, so the lanes are set exactly once, here.
@@ -395,6 +399,8 @@ impl Engine {
             .enumerate()
             .map(|(i, m)| Reverse((start + m.offset, i as u32)))
             .collect();
+        // The next release of each model (what the heap holds, by model).
+        let mut next_of: Vec<Timestamp> = engine.models.iter().map(|m| start + m.offset).collect();
         let mut rng = 0x5EED_u64;
         let mut last_progress = start;
         loop {
@@ -402,7 +408,17 @@ impl Engine {
             let wakeup = lock(&engine.core).next_wakeup().unwrap_or(Timestamp::MAX);
             let target =
                 next_release.min(wakeup).min(end).min(last_progress + Duration::from_millis(500));
-            engine.release_hint.store(next_release.min(wakeup).as_nanos(), Ordering::Release);
+            for (lane, hint) in hints.iter().enumerate() {
+                let next = engine
+                    .models
+                    .iter()
+                    .zip(&next_of)
+                    .filter(|(m, _)| m.lane as usize == lane)
+                    .map(|(_, t)| *t)
+                    .min()
+                    .unwrap_or(Timestamp::MAX);
+                hint.store(next.min(wakeup).as_nanos(), Ordering::Release);
+            }
             sleep_until(&engine.clock, target);
             let now = engine.clock.now();
             if now >= end {
@@ -424,7 +440,9 @@ impl Engine {
                     } else {
                         splitmix(&mut rng) % (model.jitter.as_nanos() + 1)
                     };
-                    releases.push(Reverse((t + model.period + Duration::from_nanos(jitter), m)));
+                    let next = t + model.period + Duration::from_nanos(jitter);
+                    releases.push(Reverse((next, m)));
+                    next_of[m as usize] = next;
                     lateness.push(now.saturating_duration_since(t).as_nanos());
                     engine.counters.released.fetch_add(1, Ordering::Relaxed);
                     if engine.faulted[m as usize].load(Ordering::Acquire)
@@ -462,7 +480,9 @@ impl Engine {
             }
         }
         // Drain: no new releases; let released jobs run (their deadlines still count).
-        engine.release_hint.store(u64::MAX, Ordering::Release);
+        for hint in &hints {
+            hint.store(u64::MAX, Ordering::Release);
+        }
         let drain_end = engine.clock.now() + drain_timeout;
         loop {
             {

@@ -65,11 +65,11 @@ fn execute(
     }
 }
 
-/// How long before the next expected release an idle lane worker stops sleeping and polls its
-/// queue instead, and how long after it goes on polling. Waking a thread that sleeps in
-/// `recv` costs about 45 µs on the 2-core VM; a polling worker picks the job up in about a
+/// How long before its lane's next expected release an idle lane worker stops sleeping and
+/// polls its queue instead, and how long after it goes on polling. Waking a thread that sleeps
+/// in `recv` costs about 45 µs on the 2-core VM; a polling worker picks the job up in about a
 /// microsecond (docs/benchmarks/runtime.md). The price is this window of one busy core per
-/// idle lane around each release.
+/// idle lane around each release of that lane's models.
 pub(crate) const DISPATCH_SPIN_BEFORE: Duration = Duration::from_micros(300);
 /// See [`DISPATCH_SPIN_BEFORE`].
 pub(crate) const DISPATCH_SPIN_AFTER: Duration = Duration::from_micros(150);

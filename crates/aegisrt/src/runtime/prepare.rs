@@ -526,6 +526,7 @@ impl Prepared {
                 period: m.dep.period,
                 offset: m.dep.offset,
                 jitter: m.dep.sporadic_jitter,
+                lane: m.lane,
             });
         }
         let longest =
