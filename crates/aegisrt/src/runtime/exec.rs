@@ -77,9 +77,13 @@ pub(crate) struct Overhead {
     pub(crate) dispatch_to_start: Vec<u64>,
     /// Execution end to the end of completion bookkeeping (metrics, trace, core, next dispatch).
     pub(crate) bookkeeping: Vec<u64>,
-    /// Host time per job that kept its lane busy: dispatch → start plus bookkeeping (what
-    /// `[host] overhead_us` bounds for admission).
+    /// Host time per job (what `[host] overhead_us` bounds for admission): from the start of
+    /// the core visit that dispatched it (`LaneJob::visit_start`) to its start on the lane,
+    /// plus its completion bookkeeping.
     pub(crate) host_per_job: Vec<u64>,
+    /// Time inside the core per release batch that released at least one job (releasing,
+    /// queueing and dispatching, with their trace and audit records).
+    pub(crate) release_core: Vec<u64>,
     /// Time inside the core (lock held) per release or completion.
     pub(crate) core_time: Vec<u64>,
     /// GPU jobs: release (nominal) to the first kernel's start on the GPU (timing events).
@@ -210,6 +214,7 @@ impl Engine {
                         // The host time of the decision (the core's own `at` is the
                         // nominal release for a job dispatched at its release).
                         dispatched_at: self.clock.now(),
+                        visit_start: self.clock.now(),
                         dispatched_event: core
                             .dispatched_event(request)
                             .unwrap_or(aegis_trace::EventId::UNASSIGNED),
@@ -338,10 +343,11 @@ impl Engine {
         if o.bookkeeping.len() < SAMPLE_CAP {
             let bookkeeping = done.saturating_duration_since(d.end).as_nanos();
             let hand_off = d.start.saturating_duration_since(job.dispatched_at).as_nanos();
+            let before_start = d.start.saturating_duration_since(job.visit_start).as_nanos();
             o.core_time.push(core_done.saturating_duration_since(t_core).as_nanos());
             o.bookkeeping.push(bookkeeping);
             o.dispatch_to_start.push(hand_off);
-            o.host_per_job.push(hand_off.saturating_add(bookkeeping));
+            o.host_per_job.push(before_start.saturating_add(bookkeeping));
             if let Some(g) = d.gpu_start {
                 o.release_to_gpu_start.push(g.saturating_duration_since(job.release).as_nanos());
             }
@@ -466,10 +472,17 @@ impl Engine {
                 engine.handle(&core, &mut out)
             };
             let core_ns = engine.clock.now().saturating_duration_since(t_core).as_nanos();
+            let mut to_send = to_send;
+            for (_, job) in &mut to_send {
+                job.visit_start = t_core;
+            }
             engine.send(to_send);
             {
                 let mut o = lock(&engine.overhead);
                 if o.release_lateness.len() < SAMPLE_CAP {
+                    if !lateness.is_empty() {
+                        o.release_core.push(core_ns);
+                    }
                     o.release_lateness.extend(lateness);
                     o.core_time.push(core_ns);
                 }

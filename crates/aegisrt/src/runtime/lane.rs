@@ -26,6 +26,11 @@ pub(crate) struct LaneJob {
     pub(crate) release: Timestamp,
     pub(crate) deadline: Timestamp,
     pub(crate) dispatched_at: Timestamp,
+    /// Start of the host work that led to the dispatch: the release thread's core visit for a
+    /// job dispatched at a release (releasing, queueing, deciding, recording), the decision
+    /// itself for a job dispatched at another job's completion (that visit is the other job's
+    /// bookkeeping).
+    pub(crate) visit_start: Timestamp,
     pub(crate) dispatched_event: EventId,
 }
 

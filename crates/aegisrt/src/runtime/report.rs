@@ -106,13 +106,18 @@ pub struct OverheadSummary {
     /// Execution end to the end of completion bookkeeping (metrics, trace, core, next
     /// dispatch).
     pub bookkeeping: Summary,
-    /// Host time per job that kept its lane busy (dispatch → start + bookkeeping).
+    /// Host time per job: from the start of the core visit that dispatched it (for a job
+    /// dispatched at its release: the release batch — releasing, queueing, deciding, recording)
+    /// to its start on the lane, plus its completion bookkeeping.
     pub host_per_job: Summary,
+    /// Time in the core per release batch that released at least one job.
+    pub release_core: Summary,
     /// The bound admission charged for it (`[host] overhead_us`).
     pub host_bound: Duration,
     /// Jobs whose host time exceeded that bound.
     pub host_over_bound: u64,
-    /// Time holding the scheduler core per release batch or completion.
+    /// Time in the scheduler core per visit: every wake-up of the release thread (also those
+    /// that release nothing) and every completion.
     pub core_time: Summary,
     /// GPU jobs: nominal release to the first kernel's start on the GPU (CUDA timing events
     /// mapped onto the host clock).
@@ -183,6 +188,7 @@ pub(crate) fn build_report(p: &Prepared, mut o: RunOutcome) -> RunReport {
         o.overhead.host_per_job.iter().filter(|h| **h > host_bound.as_nanos()).count() as u64;
     let overhead = OverheadSummary {
         host_per_job: Summary::of(&mut o.overhead.host_per_job),
+        release_core: Summary::of(&mut o.overhead.release_core),
         host_bound,
         host_over_bound,
         release_lateness: Summary::of(&mut o.overhead.release_lateness),
@@ -346,10 +352,13 @@ impl RunReport {
         let o = &self.overhead;
         let _ = writeln!(
             s,
-            "runtime overhead (µs, p50/p99/max): release lateness {}/{}/{}, dispatch→start {}/{}/{}, completion bookkeeping {}/{}/{}, core {}/{}/{}",
+            "runtime overhead (µs, p50/p99/max): release lateness {}/{}/{}, core per release batch {}/{}/{}, dispatch→start {}/{}/{}, completion bookkeeping {}/{}/{}, core per visit {}/{}/{}",
             us(o.release_lateness.p50_ns),
             us(o.release_lateness.p99_ns),
             us(o.release_lateness.max_ns),
+            us(o.release_core.p50_ns),
+            us(o.release_core.p99_ns),
+            us(o.release_core.max_ns),
             us(o.dispatch_to_start.p50_ns),
             us(o.dispatch_to_start.p99_ns),
             us(o.dispatch_to_start.max_ns),
