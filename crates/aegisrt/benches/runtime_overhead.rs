@@ -118,16 +118,10 @@ fn row(name: &str, direct_p50: f64, direct_avg: f64, r: &runtime::RunReport) {
         m.deadline_misses,
         p50_us,
         p50_us / 1e3 / direct_p50 * 100.0,
-        triple(&o.host_per_job),
-        triple(&o.release_core),
-        triple(&o.dispatch_to_start),
-        triple(&o.bookkeeping),
-        triple(&o.release_lateness)
+        o.host_per_job.us_p50_p99_max(),
+        o.release_core.us_p50_p99_max(),
+        o.dispatch_to_start.us_p50_p99_max(),
+        o.bookkeeping.us_p50_p99_max(),
+        o.release_lateness.us_p50_p99_max()
     );
-}
-
-/// `p50/p99/max` in µs.
-fn triple(s: &runtime::Summary) -> String {
-    let us = |ns: u64| ns as f64 / 1e3;
-    format!("{:.1}/{:.1}/{:.1}", us(s.p50_ns), us(s.p99_ns), us(s.max_ns))
 }

@@ -74,6 +74,9 @@ mod tests {
         let mut v = vec![5, 1, 9, 3];
         let sm = Summary::of(&mut v);
         assert_eq!((sm.count, sm.p50_ns, sm.max_ns), (4, 5, 9));
+        assert_eq!(sm.us_p50_p99_max(), "0.0/0.0/0.0");
+        let mut v = vec![1_500, 25_000, 2_000_340];
+        assert_eq!(Summary::of(&mut v).us_p50_p99_max(), "25.0/2000.3/2000.3");
         assert_eq!(Summary::of(&mut []).count, 0);
     }
 }
@@ -93,6 +96,11 @@ impl Summary {
             max_ns: v[v.len() - 1],
             mean_ns: v.iter().map(|x| *x as f64).sum::<f64>() / v.len() as f64,
         }
+    }
+
+    /// `p50/p99/max` in µs with one decimal, as the run's text report prints them.
+    pub fn us_p50_p99_max(&self) -> String {
+        format!("{}/{}/{}", us(self.p50_ns), us(self.p99_ns), us(self.max_ns))
     }
 }
 
@@ -352,41 +360,27 @@ impl RunReport {
         let o = &self.overhead;
         let _ = writeln!(
             s,
-            "runtime overhead (µs, p50/p99/max): release lateness {}/{}/{}, core per release batch {}/{}/{}, dispatch→start {}/{}/{}, completion bookkeeping {}/{}/{}, core per visit {}/{}/{}",
-            us(o.release_lateness.p50_ns),
-            us(o.release_lateness.p99_ns),
-            us(o.release_lateness.max_ns),
-            us(o.release_core.p50_ns),
-            us(o.release_core.p99_ns),
-            us(o.release_core.max_ns),
-            us(o.dispatch_to_start.p50_ns),
-            us(o.dispatch_to_start.p99_ns),
-            us(o.dispatch_to_start.max_ns),
-            us(o.bookkeeping.p50_ns),
-            us(o.bookkeeping.p99_ns),
-            us(o.bookkeeping.max_ns),
-            us(o.core_time.p50_ns),
-            us(o.core_time.p99_ns),
-            us(o.core_time.max_ns),
+            "runtime overhead (µs, p50/p99/max): release lateness {}, core per release batch {}, dispatch→start {}, completion bookkeeping {}, core per visit {}",
+            o.release_lateness.us_p50_p99_max(),
+            o.release_core.us_p50_p99_max(),
+            o.dispatch_to_start.us_p50_p99_max(),
+            o.bookkeeping.us_p50_p99_max(),
+            o.core_time.us_p50_p99_max(),
         );
         let _ = writeln!(
             s,
-            "host time per job (µs, p50/p99/max over {} jobs): {}/{}/{}; admission charged {} µs ([host] overhead_us): {} job(s) over it",
+            "host time per job (µs, p50/p99/max over {} jobs): {}; admission charged {} µs ([host] overhead_us): {} job(s) over it",
             o.host_per_job.count,
-            us(o.host_per_job.p50_ns),
-            us(o.host_per_job.p99_ns),
-            us(o.host_per_job.max_ns),
+            o.host_per_job.us_p50_p99_max(),
             us(o.host_bound.as_nanos()),
             o.host_over_bound
         );
         if o.release_to_gpu_start.count > 0 {
             let _ = writeln!(
                 s,
-                "release → GPU kernel start (µs, p50/p99/max over {} jobs): {}/{}/{}",
+                "release → GPU kernel start (µs, p50/p99/max over {} jobs): {}",
                 o.release_to_gpu_start.count,
-                us(o.release_to_gpu_start.p50_ns),
-                us(o.release_to_gpu_start.p99_ns),
-                us(o.release_to_gpu_start.max_ns)
+                o.release_to_gpu_start.us_p50_p99_max()
             );
         }
         if self.unfinished > 0 {
