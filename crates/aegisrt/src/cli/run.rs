@@ -61,8 +61,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
         dep.name = format!("{}-{p}", dep.name);
     }
     if let Some(n) = a.rt_priority {
-        let Some(p) = u8::try_from(n).ok().filter(|p| (1..=98).contains(p)) else {
-            anyhow::bail!("--rt-priority {n}: use 1 to 98 (the release thread runs one above)")
+        let Some(p) = aegisrt::deployment::rt_priority(n) else {
+            anyhow::bail!(
+                "--rt-priority {n}: use 1 to {} (the release thread runs one above)",
+                aegisrt::deployment::MAX_RT_PRIORITY
+            )
         };
         dep.host.rt_priority = Some(p);
     }

@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! [host]
-//! overhead_us = 60     # per job: decision -> start on the lane + completion bookkeeping
+//! overhead_us = 60     # per job: the core visit that dispatched it -> its start, + bookkeeping
 //! rt_priority = 80     # SCHED_FIFO 1..98: lane workers; the release thread gets one more
 //! cpus = [2, 3]        # pin those threads to these CPUs
 //! ```
@@ -19,11 +19,22 @@ use aegis_trace::Duration;
 /// Largest CPU index accepted (the kernel's `CPU_SETSIZE` is 1024).
 pub const MAX_CPU: usize = 1023;
 
+/// Highest `rt_priority` accepted: the release thread runs one above, and 99 is `SCHED_FIFO`'s
+/// top.
+pub const MAX_RT_PRIORITY: u8 = 98;
+
+/// `n` as an `rt_priority` (1 ..= [`MAX_RT_PRIORITY`]), or `None` when it is not one. The file's
+/// `[host] rt_priority` and `aegisrt run --rt-priority` accept the same values.
+pub fn rt_priority(n: i64) -> Option<u8> {
+    u8::try_from(n).ok().filter(|p| (1..=MAX_RT_PRIORITY).contains(p))
+}
+
 /// How the runtime's host side is accounted and scheduled.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HostSettings {
-    /// Host time per job that keeps a lane busy besides the job's execution (the decision's
-    /// hand-off to the lane and the completion bookkeeping). Admission charges every job
+    /// Host time per job besides its execution: from the start of the scheduler-core visit
+    /// that dispatched it (for a job dispatched at its release, the release batch) to its
+    /// start on the lane, plus its completion bookkeeping. Admission charges every job
     /// `WCET + overhead`, so a set admitted with it stays schedulable when the host side costs
     /// that much; the run reports the jobs whose measured host time exceeded it.
     pub overhead: Duration,
@@ -48,18 +59,21 @@ pub(super) fn host(c: &Ctx<'_>, raw: Option<RawHost>) -> Result<HostSettings, De
             ));
         }
     };
-    let rt_priority = match raw.rt_priority {
-        None => None,
-        Some(n @ 1..=98) => Some(n as u8),
-        Some(n) => {
-            return Err(c.err(
-                "host.rt_priority",
-                format!("{n} is not a SCHED_FIFO priority"),
-                "use 1 (lowest) to 98 (the release thread runs one above), or remove the key to \
-                 keep the normal scheduler",
-            ));
-        }
-    };
+    let rt_priority = raw
+        .rt_priority
+        .map(|n| {
+            rt_priority(n).ok_or_else(|| {
+                c.err(
+                    "host.rt_priority",
+                    format!("{n} is not a SCHED_FIFO priority"),
+                    format!(
+                        "use 1 (lowest) to {MAX_RT_PRIORITY} (the release thread runs one \
+                         above), or remove the key to keep the normal scheduler"
+                    ),
+                )
+            })
+        })
+        .transpose()?;
     let mut cpus = Vec::new();
     for (i, n) in raw.cpus.unwrap_or_default().into_iter().enumerate() {
         let field = format!("host.cpus[{i}]");

@@ -33,7 +33,7 @@ mod host;
 mod schema;
 mod validate;
 
-pub use host::{HostSettings, MAX_CPU};
+pub use host::{HostSettings, MAX_CPU, MAX_RT_PRIORITY, rt_priority};
 
 use aegis_backend_cuda::KernelModelSpec;
 use aegis_context::ResourceBudget;
