@@ -84,7 +84,8 @@ pub(crate) struct Overhead {
     /// Time inside the core per release batch that released at least one job (releasing,
     /// queueing and dispatching, with their trace and audit records).
     pub(crate) release_core: Vec<u64>,
-    /// Time inside the core (lock held) per release or completion.
+    /// Time inside the core per visit: every wake-up of the release thread (also those that
+    /// release nothing) and every completion.
     pub(crate) core_time: Vec<u64>,
     /// GPU jobs: release (nominal) to the first kernel's start on the GPU (timing events).
     pub(crate) release_to_gpu_start: Vec<u64>,
@@ -205,16 +206,18 @@ impl Engine {
             match d {
                 Decision::Dispatch { lane, model, request, release, deadline, .. } => {
                     let Some(&m) = self.index.get(&model) else { continue };
+                    // The host time of the decision (the core's own `at` is the nominal
+                    // release for a job dispatched at its release).
+                    let decided = self.clock.now();
                     let job = LaneJob {
                         model,
                         ctx: self.models[m as usize].ctx.clone(),
                         request,
                         release,
                         deadline,
-                        // The host time of the decision (the core's own `at` is the
-                        // nominal release for a job dispatched at its release).
-                        dispatched_at: self.clock.now(),
-                        visit_start: self.clock.now(),
+                        dispatched_at: decided,
+                        // The release loop moves this back to the start of its core visit.
+                        visit_start: decided,
                         dispatched_event: core
                             .dispatched_event(request)
                             .unwrap_or(aegis_trace::EventId::UNASSIGNED),
@@ -433,7 +436,7 @@ impl Engine {
             let mut out = Vec::new();
             let mut lateness = Vec::new();
             let t_core = engine.clock.now();
-            let to_send = {
+            let mut to_send = {
                 let mut core = lock(&engine.core);
                 while let Some(Reverse((t, m))) = releases.peek().copied() {
                     if t > now {
@@ -472,7 +475,6 @@ impl Engine {
                 engine.handle(&core, &mut out)
             };
             let core_ns = engine.clock.now().saturating_duration_since(t_core).as_nanos();
-            let mut to_send = to_send;
             for (_, job) in &mut to_send {
                 job.visit_start = t_core;
             }

@@ -301,6 +301,11 @@ pub fn prepare_with(
         wcets.push((wcet, source));
     }
 
+    // What admission charges per job: the lane is busy for the job's execution and the host
+    // work around it.
+    let costs: Vec<Duration> =
+        wcets.iter().map(|(w, _)| w.saturating_add(dep.host.overhead)).collect();
+
     // Admission, one model at a time in priority order.
     let controller =
         AdmissionController::new(AdmissionConfig::new(dep.policy).with_lanes(dep.lanes));
@@ -313,10 +318,9 @@ pub fn prepare_with(
     let mut events = vec![EventId::UNASSIGNED; built.len()];
     for &i in &order {
         let (m, _) = &built[i];
-        // The lane is busy for the job's execution and the host work around it.
         let task = TaskParams {
             name: m.name.clone(),
-            wcet: wcets[i].0.saturating_add(dep.host.overhead),
+            wcet: costs[i],
             period: m.period,
             deadline: m.deadline,
             priority: m.priority,
@@ -375,7 +379,7 @@ pub fn prepare_with(
             r.worst_case_response_time
         };
         let (wcet, source) = wcets[i].clone();
-        let cost = wcet.saturating_add(dep.host.overhead);
+        let cost = costs[i];
         rows.push(AdmissionRow {
             model: m.name.clone(),
             backend: m.backend.name(),

@@ -144,18 +144,23 @@ mod imp {
         get_affinity().map(|s| members(&s))
     }
 
-    pub(super) fn apply(p: &ThreadPolicy) -> Result<State, RealtimeError> {
+    /// The calling thread's scheduling policy and parameters.
+    pub(super) fn current() -> Result<(libc::c_int, libc::sched_param), RealtimeError> {
+        let mut policy = 0;
+        // SAFETY: an all-zero sched_param is valid.
+        let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
         // SAFETY: pthread_self() is always valid for the calling thread; the out-pointers are
         // valid and writable.
-        let (policy, param) = unsafe {
-            let mut policy = 0;
-            let mut param: libc::sched_param = std::mem::zeroed();
-            let rc = libc::pthread_getschedparam(libc::pthread_self(), &mut policy, &mut param);
-            if rc != 0 {
-                return Err(RealtimeError::Query(std::io::Error::from_raw_os_error(rc)));
-            }
-            (policy, param)
-        };
+        let rc =
+            unsafe { libc::pthread_getschedparam(libc::pthread_self(), &mut policy, &mut param) };
+        if rc != 0 {
+            return Err(RealtimeError::Query(std::io::Error::from_raw_os_error(rc)));
+        }
+        Ok((policy, param))
+    }
+
+    pub(super) fn apply(p: &ThreadPolicy) -> Result<State, RealtimeError> {
+        let (policy, param) = current()?;
         let mut state = State { policy, param, affinity: None };
         if !p.cpus.is_empty() {
             let before = get_affinity()?;
@@ -223,13 +228,7 @@ mod tests {
 
     /// The calling thread's policy and priority.
     fn sched() -> (libc::c_int, libc::c_int) {
-        let mut policy = 0;
-        // SAFETY: zeroed sched_param is valid; the out-pointers are valid.
-        let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
-        // SAFETY: pthread_self() is the calling thread.
-        let rc =
-            unsafe { libc::pthread_getschedparam(libc::pthread_self(), &mut policy, &mut param) };
-        assert_eq!(rc, 0);
+        let (policy, param) = super::imp::current().expect("scheduling readable");
         (policy, param.sched_priority)
     }
 
