@@ -110,6 +110,9 @@ impl Drop for CublasHandle {
 }
 
 /// C = A × B for n×n f32 matrices, repeatedly.
+///
+/// Synchronise the stream of the last [`GemmWorkload::launch`] before dropping a workload: the
+/// drop frees the matrices a product in flight still reads.
 pub struct GemmWorkload {
     blas: CublasHandle,
     n: usize,
@@ -170,8 +173,9 @@ impl GemmWorkload {
     pub fn launch(&mut self, stream: &CudaStream) -> CudaResult<()> {
         let (a, b, c) = (self.a.address(), self.b.address(), self.c.address());
         // SAFETY: a, b and c are this workload's live n×n f32 device matrices, allocated in
-        // the handle's context; they are freed only when the workload is dropped, by
-        // `cuMemFree`, which waits for work in flight on the device.
+        // the handle's context, and freed only when the workload is dropped; the type's
+        // documentation makes the caller synchronise the stream before that (`cuMemFree` only
+        // *may* synchronise).
         unsafe { self.blas.sgemm(stream, self.n, a, b, c) }
     }
 
