@@ -52,8 +52,9 @@ pub const TRACE_EVENTS_FIXED: u64 = 10_000;
 /// Smallest trace buffer sized for a run, events.
 pub const TRACE_CAPACITY_MIN: usize = 200_000;
 /// Largest trace buffer sized for a run, events. The buffer reserves about 210 bytes per event
-/// up front (x86_64; the events' strings come on top as they are recorded): 2 000 000 events
-/// are about 420 MiB, as much as a small Jetson should give a trace by default.
+/// up front (x86_64: `size_of::<TraceEvent>()` is 192 bytes, plus each slot's lock and id; the
+/// events' strings come on top as they are recorded): 2 000 000 events are about 420 MiB, as
+/// much as a small Jetson should give a trace by default.
 pub const TRACE_CAPACITY_MAX: usize = 2_000_000;
 
 /// Which engine runs a model, with its source.
