@@ -62,6 +62,90 @@ fn an_overrunning_model_is_contained_and_the_others_meet_their_deadlines() {
     assert!(!overrun.rationale.is_empty(), "the trace says why: {overrun:?}");
 }
 
+/// `spiky` alone on its lane: every 4th inference stalls 120 ms past its profiled WCET.
+const SPIKY: &str = r#"
+name = "e2e-restore"
+policy = "edf"
+lanes = 1
+pool_mib = 64
+profile_samples = 30
+overrun = "demote"
+overrun_restore_after = 2
+
+[[models]]
+name = "spiky"
+backend = "tract"
+model = "models/mobilenet_v3_small.onnx"
+period_ms = 400
+priority = 0
+"#;
+
+#[test]
+fn a_contained_model_is_restored_after_the_configured_jobs_within_budget() {
+    if common::emulated() {
+        return;
+    }
+    let _g = serial();
+    let stall = Injected::Stall(std::time::Duration::from_millis(120));
+    let (p, armed) = prepare_with_faults(parse(SPIKY).expect("valid"), &[("spiky", 4, stall)]);
+    armed.store(true, std::sync::atomic::Ordering::Release);
+    let r = run(&p, 7);
+    eprintln!("{}", r.results_table());
+    let spiky = row(&r, "spiky").expect("spiky ran");
+    assert!(spiky.overruns >= 2, "each stall is an overrun: {spiky:?}");
+    let events = p.trace().events();
+    let restored: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Recovered && e.rationale.contains("overrun containment"))
+        .collect();
+    // `overrun_restore_after = 2` and three good jobs between stalls: every containment but
+    // possibly the last (cut by the end of the run) ends in a restoration.
+    assert!(
+        restored.len() + 1 >= spiky.overruns as usize && !restored.is_empty(),
+        "contained {} times, restored {} times",
+        spiky.overruns,
+        restored.len()
+    );
+}
+
+/// `lean` alone on its lane, its WCET given as `wcet_us` (or profiled when `None`) and
+/// `overhead_us` of host time charged on top.
+fn charged(wcet_us: Option<u64>, overhead_us: u64) -> String {
+    let wcet = wcet_us.map(|w| format!("wcet_us = {w}\n")).unwrap_or_default();
+    format!(
+        "name = \"e2e-threshold\"\npolicy = \"fixed_priority\"\nlanes = 1\npool_mib = 64\n\
+         profile_samples = 30\noverrun = \"demote\"\n\n[host]\noverhead_us = {overhead_us}\n\n\
+         [[models]]\nname = \"lean\"\nbackend = \"tract\"\n\
+         model = \"models/mobilenet_v3_small.onnx\"\nperiod_ms = 2000\npriority = 0\n{wcet}"
+    )
+}
+
+#[test]
+fn the_overrun_threshold_is_the_cost_admission_charged() {
+    if common::emulated() {
+        return;
+    }
+    let _g = serial();
+    // The build under test's execution time: its largest profiled sample.
+    let probe = prepare(parse(&charged(None, 0)).expect("valid"));
+    let max = match &probe.admission()[0].wcet_source {
+        aegisrt::runtime::WcetSource::Profiled { observed_max, .. } => observed_max.as_micros(),
+        other => panic!("profiled: {other:?}"),
+    };
+    drop(probe);
+    // Declared: half of it, so every job breaks the WCET; charged on top: up to 100 ms (the
+    // largest `overhead_us`), so the admitted cost covers 1.5x the largest sample.
+    let (wcet, host) = (max / 2, max.min(100_000));
+    let p = prepare(parse(&charged(Some(wcet), host)).expect("valid"));
+    let r = run(&p, 5);
+    eprintln!("{}", r.results_table());
+    let lean = row(&r, "lean").expect("lean ran");
+    assert!(lean.jobs >= 2, "{lean:?}");
+    assert_eq!(lean.exec_over_wcet, lean.jobs, "every job broke the {wcet} µs WCET: {lean:?}");
+    assert_eq!(lean.overruns, 0, "none broke the {} µs admitted: {lean:?}", wcet + host);
+    assert_eq!(lean.deadline_misses, 0, "{lean:?}");
+}
+
 const TWO: &str = r#"
 name = "e2e-faults"
 policy = "edf"

@@ -77,10 +77,13 @@ pub enum Injected {
     Error,
     /// The engine panics.
     Panic,
+    /// The inference succeeds but takes this much longer (an overrun, not a fault).
+    Stall(std::time::Duration),
 }
 
-/// A real engine whose every `every`-th inference after arming fails (after running it), to
-/// exercise the fault boundary with a real model's timing and memory. Unarmed (profiling,
+/// A real engine whose every `every`-th inference after arming fails or stalls (after running
+/// it), to exercise the fault boundary and overrun containment with a real model's timing and
+/// memory. Unarmed (profiling,
 /// warm-up) it is the engine it wraps.
 pub struct FaultEvery {
     inner: Box<dyn RuntimeBackend>,
@@ -142,6 +145,7 @@ impl RuntimeBackend for FaultEvery {
                     });
                 }
                 Injected::Panic => panic!("injected panic on inference {}", self.calls),
+                Injected::Stall(d) => std::thread::sleep(d),
             }
         }
         Ok(())

@@ -396,9 +396,12 @@ pub fn prepare_with(
             lane: runs.then_some(lane),
             forced: runs && !r.admitted,
         });
+        // The core gets the task exactly as admitted (C = WCET + host overhead): its early
+        // miss detection, safe windows for contained work and overrun threshold must use the
+        // lane time the analysis proved, not the execution alone (ADR 0005, amendment).
         let task = TaskParams {
             name: m.name.clone(),
-            wcet,
+            wcet: cost,
             period: m.period,
             deadline: m.deadline,
             priority: m.priority,
@@ -510,8 +513,8 @@ impl Prepared {
             .with_late_action(dep.late_action)
             .with_overrun(OverrunConfig {
                 action: dep.overrun,
+                restore_after: dep.overrun_restore_after,
                 grace: dep.overrun_grace,
-                ..OverrunConfig::default()
             });
         let mut core = SchedulerCore::new(config);
         core.attach_trace(self.trace.clone());
