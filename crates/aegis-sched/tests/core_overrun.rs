@@ -233,3 +233,94 @@ fn an_overrun_seen_only_at_completion_is_handled_the_same_way() {
     assert_eq!(ov[0], (ns(5), OverrunStage::AtCompletion, Duration::from_nanos(3)));
     assert_eq!(of(&r, "v").deadline_misses, 0);
 }
+
+#[test]
+fn a_restored_model_does_not_bring_its_backlog_back_as_admitted_work() {
+    // EDF, a (C 2, T 10) and o (C 3, T 10), both D 10. o's second job runs 9: contained, its
+    // estimate is 9. While a runs 2 the windows between a's jobs are 8 < 9, so o's jobs pile
+    // up (kept to run late); once a runs 1 they are 9 and o runs in them, one per period,
+    // within budget, and is restored after 20. Its piled-up jobs have earlier deadlines than
+    // a's next job: released as admitted work they would run back to back ahead of a and make
+    // it miss.
+    let a = task("a", 2, 10, 10, 0);
+    let o = task("o", 3, 10, 10, 1);
+    let ctl = AdmissionController::new(AdmissionConfig::new(Policy::Edf));
+    let adm =
+        ctl.analyze(&AdmissionRequest { task: o.clone(), memory: None }, std::slice::from_ref(&a));
+    assert!(adm.admitted, "{}", adm.reason);
+    let d = Duration::from_nanos;
+    let mut a_exec = vec![d(2); 12];
+    a_exec.extend(std::iter::repeat_n(d(1), 300));
+    let mut o_exec = vec![d(3), d(9)];
+    o_exec.extend(std::iter::repeat_n(d(3), 300));
+    let replay =
+        |spec, exec| SimTask { spec, exec: ExecTime::Replay(exec), arrival: Arrival::default() };
+    let tasks = [replay(ModelSpec::new(a), a_exec), replay(ModelSpec::new(o), o_exec)];
+    let core = CoreConfig::new(Policy::Edf).with_late_action(LateAction::RunLate).with_overrun(
+        OverrunConfig { action: OverrunAction::Demote, restore_after: 20, grace: Duration::ZERO },
+    );
+    let mut cfg = SimConfig::new(core, 200);
+    cfg.record_decisions = true;
+    let r = simulate(&cfg, &tasks).unwrap();
+    let restored_at = r
+        .decisions
+        .iter()
+        .find(|d| matches!(d, Decision::Restored { .. }))
+        .map(Decision::at)
+        .unwrap_or_else(|| panic!("o is restored once it runs within budget\n{}", r.report));
+    let a_rep = of(&r, "a");
+    assert_eq!((a_rep.deadline_misses, a_rep.dropped), (0, 0), "{}", r.report);
+    // The backlog is dropped at the restoration, as jobs that can no longer make it.
+    let dropped_then = r
+        .decisions
+        .iter()
+        .filter(|d| {
+            matches!(d, Decision::Drop { model, at, reason: DropReason::CannotMeetDeadline { .. }, .. }
+                if model.as_str() == "o" && *at == restored_at)
+        })
+        .count();
+    assert!(dropped_then >= 2, "{dropped_then} dropped at {restored_at}\n{}", r.report);
+    assert_eq!(of(&r, "o").dropped as usize, dropped_then, "nothing else was dropped");
+}
+
+#[test]
+fn a_model_starved_of_safe_windows_gets_probation_and_is_restored() {
+    // EDF, a (C 2, T 10) and o (C 3, T 10), both D 10; a always runs 2. o's second job runs
+    // 9 (one outlier): contained with estimate 9, and no window between a's jobs (8) ever fits
+    // it, so no job of o could run and prove it is back within budget. After `restore_after`
+    // = 2 periods without a start, o's jobs get windows of its WCET (3) again: they run,
+    // within budget, and o is restored; a is never disturbed.
+    let a = task("a", 2, 10, 10, 0);
+    let o = task("o", 3, 10, 10, 1);
+    let d = Duration::from_nanos;
+    let mut o_exec = vec![d(3), d(9)];
+    o_exec.extend(std::iter::repeat_n(d(3), 100));
+    let tasks = [
+        SimTask::worst_case(a),
+        SimTask {
+            spec: ModelSpec::new(o),
+            exec: ExecTime::Replay(o_exec),
+            arrival: Arrival::default(),
+        },
+    ];
+    let core = CoreConfig::new(Policy::Edf).with_late_action(LateAction::Drop).with_overrun(
+        OverrunConfig { action: OverrunAction::Demote, restore_after: 2, grace: Duration::ZERO },
+    );
+    let mut cfg = SimConfig::new(core, 100);
+    cfg.record_decisions = true;
+    let r = simulate(&cfg, &tasks).unwrap();
+    let a_rep = of(&r, "a");
+    assert_eq!((a_rep.deadline_misses, a_rep.dropped), (0, 0), "{}", r.report);
+    let restored: Vec<Timestamp> = r
+        .decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Restored { .. }))
+        .map(Decision::at)
+        .collect();
+    assert_eq!(restored.len(), 1, "{}", r.report);
+    let o_rep = of(&r, "o");
+    assert_eq!(o_rep.overruns, 1, "{}", r.report);
+    // o lost only the jobs of its starved periods: it runs normally after the restoration.
+    assert!(o_rep.completed + 5 >= o_rep.released, "{}", r.report);
+    assert!(restored[0] < ns(100), "restored within a few periods: {restored:?}");
+}

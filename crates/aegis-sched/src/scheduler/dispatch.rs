@@ -100,7 +100,11 @@ impl SchedulerCore {
             ms.skip_pending = ms.skip_pending.saturating_add(1);
         }
         if action.contains() {
+            if !ms.contained || ms.probation {
+                ms.contained_since = at;
+            }
             ms.contained = true;
+            ms.probation = false;
         }
         self.rec_overrun(job, lane, at, elapsed, stage, parent);
         if action.contains() {
@@ -213,7 +217,8 @@ impl SchedulerCore {
         }
         l.deferred = None;
         self.requests.insert(job.request, Loc::Running { lane: lane as u32 });
-        let ms = &self.models[job.model as usize];
+        let ms = &mut self.models[job.model as usize];
+        ms.last_start = Some(now);
         job.since = now;
         job.estimate = ms.estimate();
         job.flagged = false;

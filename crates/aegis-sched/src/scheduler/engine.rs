@@ -250,6 +250,10 @@ impl SchedulerCore {
             }
         }
         ms.last_release = Some(at);
+        if self.starved(m, at) {
+            self.begin_probation(m, at);
+        }
+        let ms = &mut self.models[m as usize];
         if ms.skip_pending > 0 {
             ms.skip_pending -= 1;
             self.drop_unqueued(m, request, at, DropReason::OverrunSkip, submitted, out);
@@ -468,6 +472,35 @@ impl SchedulerCore {
         Ok(())
     }
 
+    /// True when contained model `m` has had no job started for
+    /// [`super::OverrunConfig::restore_after`] periods of its containment while its observed
+    /// worst (which no window fits) decided its windows: restoration needs jobs that run, so
+    /// without probation one outlier (a host stall counted as execution) would shut the model
+    /// out for good.
+    fn starved(&self, m: u32, at: Timestamp) -> bool {
+        let ms = &self.models[m as usize];
+        let k = self.config.overrun.restore_after;
+        if !ms.contained || ms.probation || k == 0 || ms.estimate() == ms.spec.task.wcet {
+            return false;
+        }
+        let since = ms.last_start.map_or(ms.contained_since, |s| s.max(ms.contained_since));
+        let patience =
+            Duration::from_nanos(ms.spec.task.period.as_nanos().saturating_mul(k.into()));
+        at >= since + patience
+    }
+
+    /// Puts contained model `m` on probation: its jobs get windows of its WCET again. A job
+    /// that then overruns ends the probation (a new overrun, traced); jobs within budget count
+    /// towards restoration as usual. Only that one job's excess can delay others, the same
+    /// bound as for any contained job that outruns its estimate.
+    fn begin_probation(&mut self, m: u32, at: Timestamp) {
+        let ms = &mut self.models[m as usize];
+        ms.probation = true;
+        let (model, worst, wcet) = (ms.spec.task.name.clone(), ms.observed_max, ms.spec.task.wcet);
+        self.rec_probation(&model, at, worst, wcet);
+        self.refile_model(m);
+    }
+
     pub(super) fn restore_model(
         &mut self,
         m: u32,
@@ -478,12 +511,30 @@ impl SchedulerCore {
         let ms = &mut self.models[m as usize];
         let streak = ms.good_streak;
         ms.contained = false;
+        ms.probation = false;
         ms.good_streak = 0;
         ms.skip_pending = 0;
         let model = ms.spec.task.name.clone();
         out.push(Decision::Restored { at, model });
         self.rec_restored(m, at, if by_caller { None } else { Some(streak) });
-        self.refile_model(m);
+        // What piled up while contained (kept to run late, or waiting for a window) must not
+        // become admitted work all at once: the admission tests allow one job per period.
+        // Jobs that can no longer meet their deadline are dropped; the rest (released within
+        // the last deadline) run at the model's normal rank.
+        let lane = self.models[m as usize].spec.lane;
+        let estimate = self.models[m as usize].estimate();
+        let now = self.now;
+        let (doomed, keep): (Vec<Job>, Vec<Job>) =
+            self.take_queued(m, lane).into_iter().partition(|j| now + estimate > j.deadline);
+        for job in doomed {
+            let reason = DropReason::CannotMeetDeadline {
+                earliest_finish: now + estimate,
+                deadline: job.deadline,
+            };
+            self.drop_queued(job, reason, out);
+        }
+        self.file_all(keep);
+        self.lanes[lane as usize].deferred = None;
     }
 
     /// Moves `model` to `lane` (the admission controller re-partitions on every admission).

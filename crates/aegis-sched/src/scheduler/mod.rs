@@ -71,7 +71,12 @@
 //! * `ReportOnly` gives no isolation (it exists as a baseline).
 //!
 //! Containment ends after [`OverrunConfig::restore_after`] consecutive jobs within budget, or
-//! when the caller calls [`SchedulerCore::restore`].
+//! when the caller calls [`SchedulerCore::restore`]. What piled up while it was contained
+//! does not come back as admitted work all at once (more than one job per period, which no
+//! admission test covered: under EDF or FIFO those old jobs would go first and the other
+//! models would miss behind them): at restoration its queued jobs that can no longer meet
+//! their deadline are dropped ([`DropReason::CannotMeetDeadline`]) and only the others run at
+//! the model's normal rank.
 //!
 //! ## Deadline misses
 //! At completion a job is late when `finish > deadline` ([`Decision::Completed`] with

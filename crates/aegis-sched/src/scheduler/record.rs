@@ -12,7 +12,7 @@ use super::state::Job;
 use crate::policy::{At, JobView, Span, text};
 use aegis_trace::{
     Alternative, Decision as Audit, DecisionId, DecisionKind, Duration, EventId, EventKind,
-    RequestId, Timestamp, TraceEvent,
+    ModelId, RequestId, Timestamp, TraceEvent,
 };
 
 impl SchedulerCore {
@@ -395,6 +395,35 @@ impl SchedulerCore {
                     },
                 )
                 .model(ms.spec.task.name.clone()),
+            );
+        }
+    }
+
+    pub(super) fn rec_probation(
+        &self,
+        model: &ModelId,
+        at: Timestamp,
+        worst: Duration,
+        wcet: Duration,
+    ) {
+        let why = format!(
+            "no safe window fitted its observed worst {} for {} of its periods; its jobs get \
+             windows of its WCET {} until one overruns again or it is restored",
+            Span(worst),
+            self.config.overrun.restore_after,
+            Span(wcet)
+        );
+        if let Some(t) = &self.trace {
+            t.record(
+                TraceEvent::new(EventKind::Custom("probation".into()), super::COMPONENT, at)
+                    .model(model.clone())
+                    .rationale(why.clone()),
+            );
+        }
+        if let Some(a) = &self.audit {
+            a.record(
+                Audit::new(DecisionKind::Overrun, at, format!("probation for {model}"), why)
+                    .model(model.clone()),
             );
         }
     }

@@ -19,6 +19,13 @@ pub(super) struct ModelState {
     pub(super) observed_max: Duration,
     /// In containment after an overrun.
     pub(super) contained: bool,
+    /// Contained, but its jobs get windows of their WCET again (not of the observed worst):
+    /// it was starved of windows too long (see `SchedulerCore::release`).
+    pub(super) probation: bool,
+    /// When its containment began, or its last probation ended in a new overrun.
+    pub(super) contained_since: Timestamp,
+    /// When a job of it last started.
+    pub(super) last_start: Option<Timestamp>,
     /// Releases still to skip (overrun action `SkipNextRelease`).
     pub(super) skip_pending: u32,
     /// Consecutive jobs within budget while contained.
@@ -35,6 +42,9 @@ impl ModelState {
             threshold: spec.threshold(),
             observed_max: Duration::ZERO,
             contained: false,
+            probation: false,
+            contained_since: now,
+            last_start: None,
             skip_pending: 0,
             good_streak: 0,
             last_release: None,
@@ -44,9 +54,9 @@ impl ModelState {
     }
 
     /// The execution time the core assumes for the model's next job: its WCET, or for a
-    /// contained model the larger of WCET and the observed worst.
+    /// contained model (not on probation) the larger of WCET and the observed worst.
     pub(super) fn estimate(&self) -> Duration {
-        if self.contained {
+        if self.contained && !self.probation {
             self.observed_max.max(self.spec.task.wcet)
         } else {
             self.spec.task.wcet
