@@ -333,8 +333,13 @@ impl Engine {
         let t_core = self.clock.now();
         let to_send = {
             let mut core = lock(&self.core);
-            // The lane is free whatever the outcome: the core must hear about it.
-            let _ = core.complete(d.lane, job.request, d.end, exec, &mut out);
+            // The lane is free whatever the outcome: the core must hear about it. Its budget
+            // check sees the model's own work: a GPU job's GPU time, so a lane thread
+            // descheduled while it waits (host time, charged by `[host] overhead_us` and
+            // reported apart) neither contains the model nor inflates the estimate its
+            // contained jobs need a window for.
+            let work = d.gpu_time.unwrap_or(exec);
+            let _ = core.complete(d.lane, job.request, d.end, work, &mut out);
             core.tick(self.clock.now(), &mut out);
             self.handle(&core, &mut out)
         };

@@ -42,6 +42,9 @@ pub(crate) struct LaneDone {
     pub(crate) end: Timestamp,
     /// GPU jobs: when the first kernel started, on the host clock (via timing events).
     pub(crate) gpu_start: Option<Timestamp>,
+    /// GPU jobs: the GPU time between the job's timing events (the model's own work; unlike
+    /// `end - start` it does not grow when the lane thread is descheduled while it waits).
+    pub(crate) gpu_time: Option<Duration>,
     pub(crate) outcome: Result<(), ContextError>,
 }
 
@@ -157,20 +160,28 @@ impl Lane {
                     let end = clock.now();
                     // The hint is the shortest *GPU* time seen (never a host time, which
                     // includes the sleep the hint itself caused).
-                    let outcome = match outcome {
+                    let (outcome, gpu_time) = match outcome {
                         Ok(Some(gpu_time)) => {
                             let e = shortest.entry(job.model.clone()).or_insert(gpu_time);
                             *e = (*e).min(gpu_time);
-                            Ok(())
+                            (Ok(()), Some(gpu_time))
                         }
-                        Ok(None) => Ok(()),
-                        Err(e) => Err(e),
+                        Ok(None) => (Ok(()), None),
+                        Err(e) => (Err(e), None),
                     };
                     let gpu_start = match gpu.as_deref() {
                         Some(g) if on_gpu && outcome.is_ok() => g.gpu_start(),
                         _ => None,
                     };
-                    on_done(LaneDone { lane: index, job, start, end, gpu_start, outcome });
+                    on_done(LaneDone {
+                        lane: index,
+                        job,
+                        start,
+                        end,
+                        gpu_start,
+                        gpu_time,
+                        outcome,
+                    });
                 }
             })?;
         match ready_rx.recv() {
