@@ -153,7 +153,8 @@ pub struct Deployment {
     /// as overrunning (the lane's hand-off latency).
     pub overrun_grace: Duration,
     /// A contained (overrunning) model is restored after this many consecutive jobs within
-    /// budget (0: never).
+    /// budget, and put on probation after this many of its periods without a safe window
+    /// (0: neither; it stays contained for the run). ADR 0006.
     pub overrun_restore_after: u32,
     /// The runtime's host side: its per-job cost for admission, its threads' scheduling.
     pub host: HostSettings,
