@@ -27,13 +27,18 @@ fn ns(v: u64) -> Timestamp {
     Timestamp::from_nanos(v)
 }
 
+/// The tests' premise: `o` is admitted beside `v` under `policy`.
+fn assert_admitted(policy: Policy, v: &TaskParams, o: &TaskParams) {
+    let ctl = AdmissionController::new(AdmissionConfig::new(policy));
+    let adm =
+        ctl.analyze(&AdmissionRequest { task: o.clone(), memory: None }, std::slice::from_ref(v));
+    assert!(adm.admitted, "{}", adm.reason);
+}
+
 fn run(action: OverrunAction, restore_after: u32, late: LateAction, o_exec: ExecTime) -> SimRun {
     let v = task("v", 2, 20, 5, 0);
     let o = task("o", 3, 20, 20, 1);
-    let ctl = AdmissionController::new(AdmissionConfig::new(Policy::FixedPriority));
-    let adm =
-        ctl.analyze(&AdmissionRequest { task: o.clone(), memory: None }, std::slice::from_ref(&v));
-    assert!(adm.admitted, "{}", adm.reason);
+    assert_admitted(Policy::FixedPriority, &v, &o);
     let tasks = [
         SimTask::worst_case(v),
         SimTask { spec: ModelSpec::new(o), exec: o_exec, arrival: Arrival::default() },
@@ -80,6 +85,15 @@ fn assert_isolated(r: &SimRun) {
             }
         }
     }
+}
+
+/// When a contained model was restored.
+fn restorations(r: &SimRun) -> Vec<Timestamp> {
+    r.decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Restored { .. }))
+        .map(Decision::at)
+        .collect()
 }
 
 fn overruns(r: &SimRun) -> Vec<(Timestamp, OverrunStage, Duration)> {
@@ -154,12 +168,7 @@ fn skip_next_release_skips_then_restores_after_good_jobs() {
     assert_eq!(skipped[0].at(), ns(20));
     // o's jobs at 40 and 60 run contained (estimate 9 fits 42 + 9 ≤ 60), then two good jobs
     // restore it at 65 and its job at 80 runs at its normal priority.
-    let restored: Vec<Timestamp> = r
-        .decisions
-        .iter()
-        .filter(|d| matches!(d, Decision::Restored { .. }))
-        .map(Decision::at)
-        .collect();
+    let restored = restorations(&r);
     assert_eq!(restored, vec![ns(65)]);
     let o_dispatch: Vec<(Timestamp, bool)> = r
         .decisions
@@ -234,6 +243,36 @@ fn an_overrun_seen_only_at_completion_is_handled_the_same_way() {
     assert_eq!(of(&r, "v").deadline_misses, 0);
 }
 
+/// EDF, `a` (C 2, T 10) and `o` (C 3, T 10), both D 10, demote on overrun: `jobs` jobs with
+/// the given execution times, decisions recorded.
+fn edf_pair(
+    a_exec: ExecTime,
+    o_exec: Vec<Duration>,
+    late: LateAction,
+    restore_after: u32,
+    jobs: u64,
+) -> SimRun {
+    let a = task("a", 2, 10, 10, 0);
+    let o = task("o", 3, 10, 10, 1);
+    assert_admitted(Policy::Edf, &a, &o);
+    let tasks = [
+        SimTask { spec: ModelSpec::new(a), exec: a_exec, arrival: Arrival::default() },
+        SimTask {
+            spec: ModelSpec::new(o),
+            exec: ExecTime::Replay(o_exec),
+            arrival: Arrival::default(),
+        },
+    ];
+    let core = CoreConfig::new(Policy::Edf).with_late_action(late).with_overrun(OverrunConfig {
+        action: OverrunAction::Demote,
+        restore_after,
+        grace: Duration::ZERO,
+    });
+    let mut cfg = SimConfig::new(core, jobs);
+    cfg.record_decisions = true;
+    simulate(&cfg, &tasks).unwrap()
+}
+
 #[test]
 fn a_restored_model_does_not_bring_its_backlog_back_as_admitted_work() {
     // EDF, a (C 2, T 10) and o (C 3, T 10), both D 10. o's second job runs 9: contained, its
@@ -242,31 +281,14 @@ fn a_restored_model_does_not_bring_its_backlog_back_as_admitted_work() {
     // within budget, and is restored after 20. Its piled-up jobs have earlier deadlines than
     // a's next job: released as admitted work they would run back to back ahead of a and make
     // it miss.
-    let a = task("a", 2, 10, 10, 0);
-    let o = task("o", 3, 10, 10, 1);
-    let ctl = AdmissionController::new(AdmissionConfig::new(Policy::Edf));
-    let adm =
-        ctl.analyze(&AdmissionRequest { task: o.clone(), memory: None }, std::slice::from_ref(&a));
-    assert!(adm.admitted, "{}", adm.reason);
     let d = Duration::from_nanos;
     let mut a_exec = vec![d(2); 12];
     a_exec.extend(std::iter::repeat_n(d(1), 300));
     let mut o_exec = vec![d(3), d(9)];
     o_exec.extend(std::iter::repeat_n(d(3), 300));
-    let replay =
-        |spec, exec| SimTask { spec, exec: ExecTime::Replay(exec), arrival: Arrival::default() };
-    let tasks = [replay(ModelSpec::new(a), a_exec), replay(ModelSpec::new(o), o_exec)];
-    let core = CoreConfig::new(Policy::Edf).with_late_action(LateAction::RunLate).with_overrun(
-        OverrunConfig { action: OverrunAction::Demote, restore_after: 20, grace: Duration::ZERO },
-    );
-    let mut cfg = SimConfig::new(core, 200);
-    cfg.record_decisions = true;
-    let r = simulate(&cfg, &tasks).unwrap();
-    let restored_at = r
-        .decisions
-        .iter()
-        .find(|d| matches!(d, Decision::Restored { .. }))
-        .map(Decision::at)
+    let r = edf_pair(ExecTime::Replay(a_exec), o_exec, LateAction::RunLate, 20, 200);
+    let restored_at = *restorations(&r)
+        .first()
         .unwrap_or_else(|| panic!("o is restored once it runs within budget\n{}", r.report));
     let a_rep = of(&r, "a");
     assert_eq!((a_rep.deadline_misses, a_rep.dropped), (0, 0), "{}", r.report);
@@ -290,33 +312,13 @@ fn a_model_starved_of_safe_windows_gets_probation_and_is_restored() {
     // it, so no job of o could run and prove it is back within budget. After `restore_after`
     // = 2 periods without a start, o's jobs get windows of its WCET (3) again: they run,
     // within budget, and o is restored; a is never disturbed.
-    let a = task("a", 2, 10, 10, 0);
-    let o = task("o", 3, 10, 10, 1);
     let d = Duration::from_nanos;
     let mut o_exec = vec![d(3), d(9)];
     o_exec.extend(std::iter::repeat_n(d(3), 100));
-    let tasks = [
-        SimTask::worst_case(a),
-        SimTask {
-            spec: ModelSpec::new(o),
-            exec: ExecTime::Replay(o_exec),
-            arrival: Arrival::default(),
-        },
-    ];
-    let core = CoreConfig::new(Policy::Edf).with_late_action(LateAction::Drop).with_overrun(
-        OverrunConfig { action: OverrunAction::Demote, restore_after: 2, grace: Duration::ZERO },
-    );
-    let mut cfg = SimConfig::new(core, 100);
-    cfg.record_decisions = true;
-    let r = simulate(&cfg, &tasks).unwrap();
+    let r = edf_pair(ExecTime::Constant(d(2)), o_exec, LateAction::Drop, 2, 100);
     let a_rep = of(&r, "a");
     assert_eq!((a_rep.deadline_misses, a_rep.dropped), (0, 0), "{}", r.report);
-    let restored: Vec<Timestamp> = r
-        .decisions
-        .iter()
-        .filter(|d| matches!(d, Decision::Restored { .. }))
-        .map(Decision::at)
-        .collect();
+    let restored = restorations(&r);
     assert_eq!(restored.len(), 1, "{}", r.report);
     let o_rep = of(&r, "o");
     assert_eq!(o_rep.overruns, 1, "{}", r.report);
