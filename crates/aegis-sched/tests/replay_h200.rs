@@ -5,7 +5,7 @@
 //!
 //! The scheduler core as it was before 2026-11-27's fixes made 64 000 of these 100 000 jobs
 //! miss (a restored model brought its backlog back as admitted work); without probation the
-//! detector was starved after one outlier (about 38 000 of its jobs dropped). ADR 0006.
+//! detector was starved after one outlier (21 661 of its 50 000 jobs dropped). ADR 0006.
 
 use aegis_sched::TaskParams;
 use aegis_sched::analysis::Policy;
