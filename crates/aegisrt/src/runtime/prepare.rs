@@ -301,10 +301,21 @@ pub fn prepare_with(
         wcets.push((wcet, source));
     }
 
-    // What admission charges per job: the lane is busy for the job's execution and the host
-    // work around it.
-    let costs: Vec<Duration> =
-        wcets.iter().map(|(w, _)| w.saturating_add(dep.host.overhead)).collect();
+    // Each model as admission analyses it, and as the scheduler core then holds it: a job costs
+    // C = WCET + host overhead, since the lane is busy for its execution and the host work
+    // around it. The core's early-miss detection, safe windows for contained work and overrun
+    // threshold must use the lane time the analysis proved, not the execution alone (ADR 0006).
+    let tasks: Vec<TaskParams> = built
+        .iter()
+        .zip(&wcets)
+        .map(|((m, _), (w, _))| TaskParams {
+            name: m.name.clone(),
+            wcet: w.saturating_add(dep.host.overhead),
+            period: m.period,
+            deadline: m.deadline,
+            priority: m.priority,
+        })
+        .collect();
 
     // Admission, one model at a time in priority order.
     let controller =
@@ -318,13 +329,7 @@ pub fn prepare_with(
     let mut events = vec![EventId::UNASSIGNED; built.len()];
     for &i in &order {
         let (m, _) = &built[i];
-        let task = TaskParams {
-            name: m.name.clone(),
-            wcet: costs[i],
-            period: m.period,
-            deadline: m.deadline,
-            priority: m.priority,
-        };
+        let task = &tasks[i];
         let memory = Some(MemoryCheck {
             required_bytes: needs[i],
             available_bytes: dep.pool_bytes.saturating_sub(used_pool),
@@ -359,7 +364,7 @@ pub fn prepare_with(
         );
         events[i] = ev;
         if r.admitted {
-            admitted.push(task);
+            admitted.push(task.clone());
             used_pool += needs[i];
             last_ok = Some(r.clone());
         }
@@ -379,7 +384,7 @@ pub fn prepare_with(
             r.worst_case_response_time
         };
         let (wcet, source) = wcets[i].clone();
-        let cost = costs[i];
+        let cost = tasks[i].wcet;
         rows.push(AdmissionRow {
             model: m.name.clone(),
             backend: m.backend.name(),
@@ -396,16 +401,7 @@ pub fn prepare_with(
             lane: runs.then_some(lane),
             forced: runs && !r.admitted,
         });
-        // The core gets the task exactly as admitted (C = WCET + host overhead): its early
-        // miss detection, safe windows for contained work and overrun threshold must use the
-        // lane time the analysis proved, not the execution alone (ADR 0005, amendment).
-        let task = TaskParams {
-            name: m.name.clone(),
-            wcet: cost,
-            period: m.period,
-            deadline: m.deadline,
-            priority: m.priority,
-        };
+        let task = tasks[i].clone();
         models.push(PModel { dep: m, ctx, task, runs, lane, admission_event: events[i] });
     }
 
