@@ -494,10 +494,8 @@ impl SchedulerCore {
     /// towards restoration as usual. Only that one job's excess can delay others, the same
     /// bound as for any contained job that outruns its estimate.
     fn begin_probation(&mut self, m: u32, at: Timestamp) {
-        let ms = &mut self.models[m as usize];
-        ms.probation = true;
-        let (model, worst, wcet) = (ms.spec.task.name.clone(), ms.observed_max, ms.spec.task.wcet);
-        self.rec_probation(&model, at, worst, wcet);
+        self.models[m as usize].probation = true;
+        self.rec_probation(m, at);
         self.refile_model(m);
     }
 

@@ -12,7 +12,7 @@ use super::state::Job;
 use crate::policy::{At, JobView, Span, text};
 use aegis_trace::{
     Alternative, Decision as Audit, DecisionId, DecisionKind, Duration, EventId, EventKind,
-    ModelId, RequestId, Timestamp, TraceEvent,
+    RequestId, Timestamp, TraceEvent,
 };
 
 impl SchedulerCore {
@@ -399,19 +399,15 @@ impl SchedulerCore {
         }
     }
 
-    pub(super) fn rec_probation(
-        &self,
-        model: &ModelId,
-        at: Timestamp,
-        worst: Duration,
-        wcet: Duration,
-    ) {
+    pub(super) fn rec_probation(&self, m: u32, at: Timestamp) {
+        let ms = &self.models[m as usize];
+        let model = &ms.spec.task.name;
         let why = format!(
             "no safe window fitted its observed worst {} for {} of its periods; its jobs get \
              windows of its WCET {} until one overruns again or it is restored",
-            Span(worst),
+            Span(ms.observed_max),
             self.config.overrun.restore_after,
-            Span(wcet)
+            Span(ms.spec.task.wcet)
         );
         if let Some(t) = &self.trace {
             t.record(
