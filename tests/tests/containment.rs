@@ -7,7 +7,7 @@
 mod common;
 
 use aegisrt::trace::EventKind;
-use common::{Injected, parse, prepare, prepare_with_faults, row, run, serial};
+use common::{Injected, parse, prepare, row, run, run_with_faults, serial};
 
 /// `liar` declares 1 ms and really takes ~10 ms (release) to ~100 ms (debug build).
 const LIAR: &str = r#"
@@ -87,10 +87,7 @@ fn a_contained_model_is_restored_after_the_configured_jobs_within_budget() {
     }
     let _g = serial();
     let stall = Injected::Stall(std::time::Duration::from_millis(120));
-    let (p, armed) = prepare_with_faults(parse(SPIKY).expect("valid"), &[("spiky", 4, stall)]);
-    armed.store(true, std::sync::atomic::Ordering::Release);
-    let r = run(&p, 7);
-    eprintln!("{}", r.results_table());
+    let (p, r) = run_with_faults(parse(SPIKY).expect("valid"), &[("spiky", 4, stall)], 7);
     let spiky = row(&r, "spiky").expect("spiky ran");
     assert!(spiky.overruns >= 2, "each stall is an overrun: {spiky:?}");
     let events = p.trace().events();
@@ -172,11 +169,7 @@ fn a_failing_engine_is_contained_recovered_and_does_not_disturb_the_others() {
     }
     let _g = serial();
     // Every 2nd inference of `flaky` in the run fails.
-    let (p, armed) =
-        prepare_with_faults(parse(TWO).expect("valid"), &[("flaky", 2, Injected::Error)]);
-    armed.store(true, std::sync::atomic::Ordering::Release);
-    let r = run(&p, 6);
-    eprintln!("{}", r.results_table());
+    let (p, r) = run_with_faults(parse(TWO).expect("valid"), &[("flaky", 2, Injected::Error)], 6);
     let steady = row(&r, "steady").expect("steady ran");
     let flaky = row(&r, "flaky").expect("flaky ran");
     assert!(flaky.faults >= 3, "faults are counted: {flaky:?}");
@@ -201,11 +194,7 @@ fn a_panicking_engine_is_stopped_after_three_faults_in_a_row() {
     }
     let _g = serial();
     // Every inference of `flaky` in the run panics.
-    let (p, armed) =
-        prepare_with_faults(parse(TWO).expect("valid"), &[("flaky", 1, Injected::Panic)]);
-    armed.store(true, std::sync::atomic::Ordering::Release);
-    let r = run(&p, 5);
-    eprintln!("{}", r.results_table());
+    let (_p, r) = run_with_faults(parse(TWO).expect("valid"), &[("flaky", 1, Injected::Panic)], 5);
     let steady = row(&r, "steady").expect("steady ran");
     assert!(steady.jobs >= 10 && steady.deadline_misses == 0 && steady.faults == 0, "{steady:?}");
     let flaky = row(&r, "flaky").expect("flaky is reported");

@@ -152,12 +152,14 @@ impl RuntimeBackend for FaultEvery {
     }
 }
 
-/// Builds every model with the built-in registry, wrapping the models named in `faulty`; their
-/// faults start once the returned flag is set.
-pub fn prepare_with_faults(
+/// Builds every model of `dep` with the built-in registry, wrapping the models named in
+/// `faulty` (unarmed: profiling and warm-up see the real engine), then arms the faults and runs
+/// for `secs` seconds, printing the results table.
+pub fn run_with_faults(
     dep: Deployment,
     faulty: &[(&str, u64, Injected)],
-) -> (Prepared, Arc<AtomicBool>) {
+    secs: u64,
+) -> (Prepared, RunReport) {
     let armed = Arc::new(AtomicBool::new(false));
     let build = |m: &ModelDeployment,
                  cuda: Option<&Arc<CudaContext>>|
@@ -169,5 +171,8 @@ pub fn prepare_with_faults(
         })
     };
     let p = runtime::prepare_with(dep, false, build, |_| {}).expect("prepare");
-    (p, armed)
+    armed.store(true, Ordering::Release);
+    let r = run(&p, secs);
+    eprintln!("{}", r.results_table());
+    (p, r)
 }
