@@ -3,7 +3,7 @@
 //! RAII over the CUDA driver API (loaded at run time through `cudarc`, so everything builds and
 //! its host tests run without CUDA), streams with priorities, events, a device memory pool with
 //! bounded-time allocation and leak reports, capability discovery, and calibrated GPU workloads
-//! (an NVRTC `clock64()` spin kernel and a cuBLAS GEMM).
+//! (an NVRTC `clock64()` spin kernel and a cuBLAS GEMM), and a GPU stall probe.
 //!
 //! Structure, as in cudarc: [`driver`] is the thin checked-call layer (every `CUresult` becomes
 //! a typed error naming the call; nothing else calls the raw bindings), the other modules are
@@ -28,6 +28,7 @@ mod pool;
 mod priority;
 mod spin;
 mod stream;
+mod timer_gaps;
 pub mod tlsf;
 
 pub use buffer::DeviceBuffer;
@@ -46,3 +47,4 @@ pub use pool::{
 pub use priority::{StreamPriority, cuda_priority_for_level};
 pub use spin::{Calibration, SpinKernel};
 pub use stream::CudaStream;
+pub use timer_gaps::{GpuTimerGaps, TimerGap, TimerGapOptions, TimerGapProbe};

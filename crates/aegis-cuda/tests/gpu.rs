@@ -213,3 +213,50 @@ fn gemm_workload_computes_the_right_product() {
     let got = g.first_output().unwrap();
     assert!((got - want).abs() / want < 1e-4, "{got} vs {want}");
 }
+
+#[test]
+#[cfg_attr(not(feature = "gpu-tests"), ignore = "needs an NVIDIA GPU (cargo xtask gpu-bundle)")]
+fn the_stall_probe_sees_another_context_take_the_gpu() {
+    use aegis_cuda::{TimerGapOptions, TimerGapProbe};
+    let c = ctx();
+    let s = CudaStream::new(&c, StreamPriority::Level(0)).unwrap();
+    let probe = TimerGapProbe::new(&c).unwrap();
+    let o = TimerGapOptions {
+        duration: Duration::from_millis(200),
+        kernel: Duration::from_millis(50),
+        ..TimerGapOptions::default()
+    };
+    let alone = probe.run(&s, &o).unwrap();
+    println!(
+        "alone: {} reads, resolution {} ns, {} gaps > 20 µs, longest {:?} ns",
+        alone.reads,
+        alone.resolution_ns,
+        alone.count,
+        alone.gaps.iter().map(|g| g.len_ns).max()
+    );
+    assert!(alone.reads > 10_000, "{alone:?}");
+    assert!(alone.resolution_ns > 0 && alone.resolution_ns <= 100_000, "{alone:?}");
+    assert!(alone.span_ns >= 195_000_000 && alone.span_ns < 260_000_000, "{}", alone.span_ns);
+    // A second context's 60 ms spin, started while the probe runs: without MPS the GPU
+    // time-slices between contexts, so the probe's thread stops while the other context runs.
+    let other = CudaContext::dedicated(0).unwrap();
+    let os = CudaStream::new(&other, StreamPriority::Lowest).unwrap();
+    let spin = SpinKernel::new(&other).unwrap();
+    let hog = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        spin.launch_for(&os, Duration::from_millis(60), 132).unwrap();
+        os.synchronize().unwrap();
+    });
+    c.bind().unwrap();
+    let shared = probe.run(&s, &o).unwrap();
+    hog.join().unwrap();
+    let lost: u64 = shared.gaps.iter().map(|g| g.len_ns).sum();
+    println!(
+        "with another context: {} gaps, {lost} ns lost, longest {:?} ns",
+        shared.count,
+        shared.gaps.iter().map(|g| g.len_ns).max()
+    );
+    if std::env::var_os("AEGIS_UNDER_SANITIZER").is_none() {
+        assert!(lost >= 5_000_000, "the other context's 60 ms left the probe {lost} ns short");
+    }
+}

@@ -11,6 +11,7 @@ pub mod backends;
 pub mod baseline;
 pub mod deployment;
 pub mod html;
+pub mod platform;
 pub mod profile;
 pub mod runtime;
 

@@ -4,6 +4,7 @@
 mod analyze;
 mod baseline;
 mod plan_memory;
+mod probe;
 mod profile;
 mod run;
 mod simulate;
@@ -31,6 +32,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Profiles the WCET of one model of a deployment.
     Profile(profile::Args),
+    /// Measures how long this machine's CPUs and GPU stall with nothing else running.
+    Probe(probe::Args),
     /// Reads trace files.
     #[command(subcommand)]
     Trace(trace::Command),
@@ -47,6 +50,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Baseline(a) => baseline::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Profile(a) => profile::run(a),
+        Command::Probe(a) => probe::run(a),
         Command::Trace(c) => trace::run(c),
     }
 }

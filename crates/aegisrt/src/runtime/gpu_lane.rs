@@ -34,6 +34,10 @@ pub(crate) const MAX_SPIN: std::time::Duration = std::time::Duration::from_milli
 /// of parts per million).
 const EPOCH_REFRESH: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Longest round trip (record the epoch event on the idle stream, see it complete) whose
+/// sample is kept.
+const EPOCH_MAX_ROUND_TRIP: Duration = Duration::from_micros(50);
+
 impl GpuLane {
     /// A stream at the highest priority level, a blocking-sync event and two timing events.
     pub(crate) fn new(cuda: &Arc<CudaContext>) -> Result<Self, aegis_cuda::AegisCudaError> {
@@ -55,13 +59,24 @@ impl GpuLane {
         if e.is_some_and(|(_, at)| at.elapsed() < EPOCH_REFRESH) {
             return;
         }
+        let asked = clock.now();
         if self.stream.record_event(&self.epoch).is_err() {
             return;
         }
         while let Ok(false) = self.epoch.is_complete() {
             std::hint::spin_loop();
         }
-        *e = Some((clock.now(), std::time::Instant::now()));
+        let seen = clock.now();
+        // The event's GPU time lies between `asked` and `seen`; a round trip stretched by a
+        // host or GPU stall would shift every later job's GPU start by up to the stall, so
+        // such a sample is discarded and the old mapping kept until the next idle moment.
+        let now = std::time::Instant::now();
+        if seen.saturating_duration_since(asked) <= EPOCH_MAX_ROUND_TRIP {
+            *e = Some((seen, now));
+        } else if e.is_none() {
+            // Better than none, but marked stale so the next idle moment measures again.
+            *e = Some((seen, now.checked_sub(EPOCH_REFRESH).unwrap_or(now)));
+        }
     }
 
     /// Waits for the work enqueued so far: **sleep, then poll**. Sleeps until `hint` minus

@@ -15,7 +15,7 @@ mod exec;
 mod gpu_lane;
 mod lane;
 mod prepare;
-mod realtime;
+pub(crate) mod realtime;
 mod report;
 
 pub use exec::{JobSample, Progress};
