@@ -13,6 +13,7 @@
 use super::RuntimeError;
 use super::lane::{Lane, LaneDone, LaneJob};
 use super::realtime::ThreadPolicy;
+use super::records::{Overhead, SAMPLE_CAP, expected_jobs, prefaulted};
 use aegis_context::ExecutionContext;
 use aegis_sched::scheduler::{Decision, SchedulerCore};
 use aegis_trace::{
@@ -37,7 +38,7 @@ pub(crate) struct DriverModel {
 }
 
 /// One finished job, for the report's plots.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct JobSample {
     /// Index of the model in the run's model list.
     pub model: u32,
@@ -67,33 +68,6 @@ pub struct Progress {
     /// Faults contained.
     pub faults: u64,
 }
-
-/// Runtime overhead samples (ns).
-#[derive(Default)]
-pub(crate) struct Overhead {
-    /// Release timer lateness: wake-up time minus the nominal release time.
-    pub(crate) release_lateness: Vec<u64>,
-    /// Core decision to execution start on the lane (channel hand-off, thread wake-up).
-    pub(crate) dispatch_to_start: Vec<u64>,
-    /// Execution end to the end of completion bookkeeping (metrics, trace, core, next dispatch).
-    pub(crate) bookkeeping: Vec<u64>,
-    /// Host time per job (what `[host] overhead_us` bounds for admission): from the start of
-    /// the core visit that dispatched it (`LaneJob::visit_start`) to its start on the lane,
-    /// plus its completion bookkeeping.
-    pub(crate) host_per_job: Vec<u64>,
-    /// Time inside the core per release batch that released at least one job (releasing,
-    /// queueing and dispatching, with their trace and audit records).
-    pub(crate) release_core: Vec<u64>,
-    /// Time inside the core per visit: every wake-up of the release thread (also those that
-    /// release nothing) and every completion.
-    pub(crate) core_time: Vec<u64>,
-    /// GPU jobs: release (nominal) to the first kernel's start on the GPU (timing events).
-    pub(crate) release_to_gpu_start: Vec<u64>,
-    /// Execution time per job, ns, by model index (held-out data for WCET checks).
-    pub(crate) exec_by_model: Vec<Vec<u64>>,
-}
-
-const SAMPLE_CAP: usize = 2_000_000;
 
 /// Consecutive faulted jobs after which a model is stopped for the rest of the run.
 pub(crate) const MAX_FAULT_STREAK: u64 = 3;
@@ -374,7 +348,7 @@ impl Engine {
     /// Runs for `duration`: starts lanes (`gpu[i]` for lane i), releases jobs, and drains.
     /// `progress` is called about twice a second from the calling thread.
     pub(crate) fn run(
-        self,
+        mut self,
         gpus: Vec<Option<Arc<super::gpu_lane::GpuLane>>>,
         duration: Duration,
         drain_timeout: Duration,
@@ -384,6 +358,12 @@ impl Engine {
         // The calling thread releases jobs: under the lanes' policy one priority level up, and
         // it gets its own back when the run ends (`_saved` is dropped last).
         let _saved = threads.for_release().apply()?;
+        // Every per-job record is reserved and touched now: none may allocate mid-run.
+        let jobs = expected_jobs(self.models.iter().map(|m| m.period), duration);
+        *self.overhead.get_mut().unwrap_or_else(PoisonError::into_inner) =
+            Overhead::reserved(&jobs);
+        *self.samples.get_mut().unwrap_or_else(PoisonError::into_inner) =
+            prefaulted(jobs.iter().sum::<usize>().min(SAMPLE_CAP), JobSample::default());
         let engine = Arc::new(self);
         // Per lane: its models' next release or the core's next wake-up (ns on `clock`;
         // `u64::MAX`: none), around which an idle worker polls its queue. Per lane, so a

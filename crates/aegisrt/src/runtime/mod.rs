@@ -16,6 +16,7 @@ mod gpu_lane;
 mod lane;
 mod prepare;
 pub(crate) mod realtime;
+mod records;
 mod report;
 
 pub use exec::{JobSample, Progress};
