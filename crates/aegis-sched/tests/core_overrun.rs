@@ -326,3 +326,120 @@ fn a_model_starved_of_safe_windows_gets_probation_and_is_restored() {
     assert!(o_rep.completed + 5 >= o_rep.released, "{}", r.report);
     assert!(restored[0] < ns(100), "restored within a few periods: {restored:?}");
 }
+
+/// A core with `v` and `o` registered, overrun action demote, restoration after 5 good jobs.
+fn core_pair() -> aegis_sched::scheduler::SchedulerCore {
+    let (v, o) = (task("v", 2, 20, 5, 0), task("o", 3, 20, 20, 1));
+    assert_admitted(Policy::FixedPriority, &v, &o);
+    let mut core = aegis_sched::scheduler::SchedulerCore::new(
+        CoreConfig::new(Policy::FixedPriority).with_overrun(OverrunConfig {
+            action: OverrunAction::Demote,
+            restore_after: 5,
+            grace: Duration::ZERO,
+        }),
+    );
+    core.register(ModelSpec::new(v)).unwrap();
+    core.register(ModelSpec::new(o)).unwrap();
+    core
+}
+
+/// Releases `o`'s job `request` at `at`, lets it run past its budget (flagged while running
+/// at `at + 4`) and completes it at `at + 5` having executed `exec`; `v` runs from `at + 7`
+/// to `at + 9` (so its next release is known: a safe window for contained work ends there);
+/// then releases the next job of `o` at `at + 20`. Returns every decision.
+fn flagged_then_completed(
+    core: &mut aegis_sched::scheduler::SchedulerCore,
+    request: u64,
+    at: u64,
+    exec: u64,
+) -> Vec<Decision> {
+    let o = aegis_trace::ModelId::new("o");
+    let mut out = Vec::new();
+    core.release(&o, RequestId(request), ns(at), &mut out).unwrap();
+    core.tick(ns(at), &mut out);
+    core.tick(ns(at + 4), &mut out);
+    core.complete(0, RequestId(request), ns(at + 5), Duration::from_nanos(exec), &mut out).unwrap();
+    core.tick(ns(at + 5), &mut out);
+    v_job(core, 100 + request, at + 7, &mut out);
+    core.release(&o, RequestId(request + 1), ns(at + 20), &mut out).unwrap();
+    core.tick(ns(at + 20), &mut out);
+    out
+}
+
+/// `v`'s job `request` released at `at`, run for its WCET of 2.
+fn v_job(
+    core: &mut aegis_sched::scheduler::SchedulerCore,
+    request: u64,
+    at: u64,
+    out: &mut Vec<Decision>,
+) {
+    core.release(&aegis_trace::ModelId::new("v"), RequestId(request), ns(at), out).unwrap();
+    core.tick(ns(at), out);
+    core.complete(0, RequestId(request), ns(at + 2), Duration::from_nanos(2), out).unwrap();
+    core.tick(ns(at + 2), out);
+}
+
+fn background_dispatches(out: &[Decision]) -> Vec<RequestId> {
+    out.iter()
+        .filter_map(|d| match d {
+            Decision::Dispatch { request, background: true, .. } => Some(*request),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_flag_raised_while_running_is_withdrawn_when_the_job_executed_within_budget() {
+    // The host reported o's completion late (at 5, 4 past its budget of 3 from dispatch at 0)
+    // but the job executed 2: not an overrun of the model's work.
+    let out = flagged_then_completed(&mut core_pair(), 1, 0, 2);
+    let stages: Vec<OverrunStage> = out
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Overrun { stage, .. } => Some(*stage),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stages, vec![OverrunStage::Running]);
+    assert!(out.contains(&Decision::OverrunWithdrawn {
+        at: ns(5),
+        lane: 0,
+        model: aegis_trace::ModelId::new("o"),
+        request: RequestId(1),
+        exec: Duration::from_nanos(2),
+        threshold: Duration::from_nanos(3),
+    }));
+    assert!(out.iter().any(|d| matches!(d, Decision::Restored { at, .. } if *at == ns(5))));
+    // Its next job is admitted work again, not background work waiting for a safe window.
+    assert!(background_dispatches(&out).is_empty(), "{out:?}");
+    assert!(out.iter().any(|d| matches!(d, Decision::Dispatch { request: RequestId(2), .. })));
+}
+
+#[test]
+fn a_flag_confirmed_by_the_execution_time_keeps_the_model_contained() {
+    let out = flagged_then_completed(&mut core_pair(), 1, 0, 4);
+    assert!(!out.iter().any(|d| matches!(d, Decision::OverrunWithdrawn { .. })), "{out:?}");
+    assert!(!out.iter().any(|d| matches!(d, Decision::Restored { .. })));
+    assert_eq!(background_dispatches(&out), vec![RequestId(2)]);
+}
+
+#[test]
+fn a_withdrawal_does_not_lift_a_containment_another_overrun_began() {
+    let mut core = core_pair();
+    // Job 1 really overruns (executed 4 > 3); job 2, contained, is flagged while running but
+    // executed 2: its flag is withdrawn, the containment job 1 began stays.
+    let first = flagged_then_completed(&mut core, 1, 0, 4);
+    assert_eq!(background_dispatches(&first), vec![RequestId(2)]);
+    let mut out = Vec::new();
+    core.tick(ns(24), &mut out);
+    core.complete(0, RequestId(2), ns(25), Duration::from_nanos(2), &mut out).unwrap();
+    assert!(
+        out.iter().any(|d| matches!(d, Decision::OverrunWithdrawn { request: RequestId(2), .. }))
+    );
+    assert!(!out.iter().any(|d| matches!(d, Decision::Restored { .. })), "{out:?}");
+    v_job(&mut core, 200, 27, &mut out);
+    let o = aegis_trace::ModelId::new("o");
+    core.release(&o, RequestId(3), ns(40), &mut out).unwrap();
+    core.tick(ns(40), &mut out);
+    assert_eq!(background_dispatches(&out), vec![RequestId(3)]);
+}

@@ -134,6 +134,7 @@ struct ModelState {
     deadline_misses: u64,
     dropped: u64,
     overruns: u64,
+    overruns_withdrawn: u64,
     faults: u64,
     busy: Duration,
     memory_current: u64,
@@ -148,6 +149,7 @@ impl ModelState {
             deadline_misses: 0,
             dropped: 0,
             overruns: 0,
+            overruns_withdrawn: 0,
             faults: 0,
             busy: Duration::ZERO,
             memory_current: 0,
@@ -173,6 +175,9 @@ pub struct ModelSummary {
     pub dropped: u64,
     /// Jobs that overran their WCET or budget.
     pub overruns: u64,
+    /// Overruns flagged while running and withdrawn at completion (the job finished within
+    /// budget; not counted in `overruns`).
+    pub overruns_withdrawn: u64,
     /// Faults contained in the model's context.
     pub faults: u64,
     /// Latency samples above [`MAX_TRACKED_LATENCY`] (clamped in the histogram).
@@ -252,6 +257,16 @@ impl MetricsAggregator {
         self.with(|i| i.model(model).overruns += 1);
     }
 
+    /// Takes back an overrun counted by [`Self::record_overrun`]: the job finished within
+    /// budget after all; counted as withdrawn instead.
+    pub fn record_overrun_withdrawn(&self, model: &ModelId) {
+        self.with(|i| {
+            let m = i.model(model);
+            m.overruns = m.overruns.saturating_sub(1);
+            m.overruns_withdrawn += 1;
+        });
+    }
+
     /// Counts a contained fault.
     pub fn record_fault(&self, model: &ModelId) {
         self.with(|i| i.model(model).faults += 1);
@@ -292,6 +307,7 @@ impl MetricsAggregator {
             deadline_misses: m.deadline_misses,
             dropped: m.dropped,
             overruns: m.overruns,
+            overruns_withdrawn: m.overruns_withdrawn,
             faults: m.faults,
             clamped_samples: m.response.clamped + m.execution.clamped,
             utilisation,
@@ -369,11 +385,14 @@ mod tests {
         assert!(m.record_job(&job("a", 0, 5, 11, 10)));
         m.record_drop(&ModelId::new("a"));
         m.record_overrun(&ModelId::new("a"));
+        m.record_overrun(&ModelId::new("a"));
+        m.record_overrun_withdrawn(&ModelId::new("a"));
         m.record_fault(&ModelId::new("b"));
         m.record_memory(&ModelId::new("a"), 100);
         m.record_memory(&ModelId::new("a"), 40);
         let a = m.summary(&ModelId::new("a")).unwrap();
         assert_eq!((a.jobs, a.deadline_misses, a.dropped, a.overruns), (2, 1, 1, 1));
+        assert_eq!(a.overruns_withdrawn, 1);
         assert_eq!((a.memory_current, a.memory_peak), (40, 100));
         assert_eq!(m.summary(&ModelId::new("b")).unwrap().faults, 1);
         assert!(m.summary(&ModelId::new("zzz")).is_none());

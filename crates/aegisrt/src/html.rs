@@ -153,13 +153,13 @@ pub fn render(report: &RunReport, machine: &str) -> Result<String, String> {
             esc(&r.reason)
         );
     }
-    h.push_str("</table><h2>Results</h2><table><tr><th>model</th><th>jobs</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>CV %</th><th>misses</th><th>drops</th><th>overruns</th><th>faults</th></tr>");
+    h.push_str("</table><h2>Results</h2><table><tr><th>model</th><th>jobs</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>CV %</th><th>misses</th><th>drops</th><th>overruns</th><th>withdrawn</th><th>faults</th></tr>");
     for m in &report.models {
         let r = &m.response;
         let miss = if m.deadline_misses > 0 { " class=\"bad\"" } else { "" };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td{miss}>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td{miss}>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(m.model.as_str()),
             m.jobs,
             ms(r.p50_ns),
@@ -170,6 +170,7 @@ pub fn render(report: &RunReport, machine: &str) -> Result<String, String> {
             m.deadline_misses,
             m.dropped,
             m.overruns,
+            m.overruns_withdrawn,
             m.faults
         );
     }

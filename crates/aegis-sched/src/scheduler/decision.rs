@@ -158,6 +158,24 @@ pub enum Decision {
         /// What the core does about it.
         action: OverrunAction,
     },
+    /// A job flagged while running ([`OverrunStage::Running`]) finished within its budget:
+    /// the time past the budget was not its execution (it started late on its lane, or its
+    /// completion was reported late: host delays), so the flag is withdrawn and the
+    /// containment it began is lifted ([`Decision::Restored`] follows).
+    OverrunWithdrawn {
+        /// When (its completion).
+        at: Timestamp,
+        /// The lane.
+        lane: u32,
+        /// The model.
+        model: ModelId,
+        /// The request.
+        request: RequestId,
+        /// Its execution time as reported at completion.
+        exec: Duration,
+        /// The budget it stayed within.
+        threshold: Duration,
+    },
     /// A contained model runs at its normal rank again.
     Restored {
         /// When.
@@ -177,6 +195,7 @@ impl Decision {
             | Decision::LateDetected { at, .. }
             | Decision::Completed { at, .. }
             | Decision::Overrun { at, .. }
+            | Decision::OverrunWithdrawn { at, .. }
             | Decision::Restored { at, .. } => *at,
         }
     }
@@ -190,6 +209,7 @@ impl Decision {
             | Decision::LateDetected { model, .. }
             | Decision::Completed { model, .. }
             | Decision::Overrun { model, .. }
+            | Decision::OverrunWithdrawn { model, .. }
             | Decision::Restored { model, .. } => model,
         }
     }
@@ -202,7 +222,8 @@ impl Decision {
             | Decision::Defer { request, .. }
             | Decision::LateDetected { request, .. }
             | Decision::Completed { request, .. }
-            | Decision::Overrun { request, .. } => Some(*request),
+            | Decision::Overrun { request, .. }
+            | Decision::OverrunWithdrawn { request, .. } => Some(*request),
             Decision::Restored { .. } => None,
         }
     }
@@ -264,6 +285,14 @@ mod tests {
                 stage: OverrunStage::Running,
                 action: OverrunAction::Demote,
             },
+            Decision::OverrunWithdrawn {
+                at,
+                lane: 0,
+                model: m.clone(),
+                request: r,
+                exec: d,
+                threshold: d,
+            },
             Decision::Restored { at, model: m.clone() },
         ];
         for x in &all {
@@ -273,7 +302,7 @@ mod tests {
             let back: Decision = serde_json::from_str(&json).unwrap();
             assert_eq!(&back, x);
         }
-        assert_eq!(all.iter().filter(|x| x.request() == Some(r)).count(), 6);
+        assert_eq!(all.iter().filter(|x| x.request() == Some(r)).count(), 7);
         let json = serde_json::to_value(&all[1]).unwrap();
         assert_eq!(json["decision"], "drop");
         assert_eq!(json["reason"]["kind"], "cancelled");

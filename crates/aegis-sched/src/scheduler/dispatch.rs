@@ -100,9 +100,11 @@ impl SchedulerCore {
             ms.skip_pending = ms.skip_pending.saturating_add(1);
         }
         if action.contains() {
-            if !ms.contained || ms.probation {
+            let begins = !ms.contained || ms.probation;
+            if begins {
                 ms.contained_since = at;
             }
+            ms.contained_by = (begins && stage == OverrunStage::Running).then_some(job.request);
             ms.contained = true;
             ms.probation = false;
         }

@@ -15,6 +15,17 @@ use crate::policy::{JobView, SchedulingPolicy, policy_for};
 use crate::task::validate_task;
 use aegis_trace::{AuditTrail, Duration, EventId, ModelId, RequestId, Timestamp, TraceCollector};
 use std::collections::HashMap;
+
+/// Why a contained model is restored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RestoreCause {
+    /// `restore_after` consecutive jobs within budget.
+    GoodStreak,
+    /// [`SchedulerCore::restore`].
+    Caller,
+    /// The overrun that began the containment was withdrawn.
+    Withdrawn,
+}
 use std::sync::Arc;
 
 /// The deterministic scheduler state machine (see the module docs of [`super`]).
@@ -397,6 +408,7 @@ impl SchedulerCore {
         });
         let completed = self.ev_completed(&job, lane, at, exec, met);
         let ms = &mut self.models[m as usize];
+        ms.completed_max = ms.completed_max.max(exec);
         let grew = exec > ms.observed_max;
         ms.observed_max = ms.observed_max.max(exec);
         if exec > ms.threshold {
@@ -416,11 +428,14 @@ impl SchedulerCore {
                     self.refile_model(m);
                 }
             }
-        } else if ms.contained {
+        } else if job.flagged && self.withdraw_overrun(&job, lane, at, exec, completed, out) {
+            // The containment this job's flag began is lifted.
+        } else if self.models[m as usize].contained {
+            let ms = &mut self.models[m as usize];
             ms.good_streak += 1;
             let n = self.config.overrun.restore_after;
             if n > 0 && ms.good_streak >= n {
-                self.restore_model(m, at, false, out);
+                self.restore_model(m, at, RestoreCause::GoodStreak, out);
             } else if grew {
                 self.refile_model(m);
             }
@@ -467,7 +482,7 @@ impl SchedulerCore {
             self.index_of(model).ok_or_else(|| CoreError::UnknownModel { model: model.clone() })?;
         self.advance(at);
         if self.models[m as usize].contained {
-            self.restore_model(m, at, true, out);
+            self.restore_model(m, at, RestoreCause::Caller, out);
         }
         Ok(())
     }
@@ -499,22 +514,71 @@ impl SchedulerCore {
         self.refile_model(m);
     }
 
+    /// Withdraws the overrun flagged while `job` ran: it finished within its budget, so the
+    /// time past the budget was spent outside its execution (a late start on its lane, a late
+    /// completion report). Its running time leaves the model's observed worst, a skipped
+    /// release it caused is given back, and the containment it began (nothing else added to
+    /// it) is lifted at once. Returns true when that containment was lifted.
+    fn withdraw_overrun(
+        &mut self,
+        job: &Job,
+        lane: u32,
+        at: Timestamp,
+        exec: Duration,
+        parent: EventId,
+        out: &mut Vec<Decision>,
+    ) -> bool {
+        let action = self.config.overrun.action;
+        let ms = &mut self.models[job.model as usize];
+        ms.observed_max = ms.completed_max;
+        if action == OverrunAction::SkipNextRelease {
+            ms.skip_pending = ms.skip_pending.saturating_sub(1);
+        }
+        let threshold = ms.threshold;
+        let lift = ms.contained && ms.contained_by == Some(job.request);
+        out.push(Decision::OverrunWithdrawn {
+            at,
+            lane,
+            model: ms.spec.task.name.clone(),
+            request: job.request,
+            exec,
+            threshold,
+        });
+        self.rec_withdrawn(job, lane, at, exec, parent);
+        if lift {
+            self.restore_model(job.model, at, RestoreCause::Withdrawn, out);
+        }
+        lift
+    }
+
     pub(super) fn restore_model(
         &mut self,
         m: u32,
         at: Timestamp,
-        by_caller: bool,
+        cause: RestoreCause,
         out: &mut Vec<Decision>,
     ) {
         let ms = &mut self.models[m as usize];
         let streak = ms.good_streak;
         ms.contained = false;
+        ms.contained_by = None;
         ms.probation = false;
         ms.good_streak = 0;
         ms.skip_pending = 0;
         let model = ms.spec.task.name.clone();
         out.push(Decision::Restored { at, model });
-        self.rec_restored(m, at, if by_caller { None } else { Some(streak) });
+        self.rec_restored(
+            m,
+            at,
+            match cause {
+                RestoreCause::GoodStreak => format!("{streak} consecutive jobs within budget"),
+                RestoreCause::Caller => "restored by the caller".to_string(),
+                RestoreCause::Withdrawn => {
+                    "the overrun that contained it was withdrawn: the job finished within budget"
+                        .to_string()
+                }
+            },
+        );
         // What piled up while contained (kept to run late, or waiting for a window) must not
         // become admitted work all at once: the admission tests allow one job per period.
         // Jobs that can no longer meet their deadline are dropped; the rest (released within

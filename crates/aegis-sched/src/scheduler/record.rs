@@ -373,7 +373,57 @@ impl SchedulerCore {
         trace.record(e)
     }
 
-    pub(super) fn rec_restored(&self, m: u32, at: Timestamp, streak: Option<u32>) {
+    /// Records the withdrawal of a running-stage overrun (event `overrun_withdrawn`, audit
+    /// `overrun`), linked to the job's completion.
+    pub(super) fn rec_withdrawn(
+        &self,
+        job: &Job,
+        lane: u32,
+        at: Timestamp,
+        exec: Duration,
+        parent: EventId,
+    ) {
+        if self.trace.is_none() && self.audit.is_none() {
+            return;
+        }
+        let ms = &self.models[job.model as usize];
+        let why = format!(
+            "{} was flagged while running but executed {} within its budget {}: the time past \
+             the budget was spent outside its execution (late start or late completion report)",
+            self.job_label(job),
+            Span(exec),
+            Span(ms.threshold)
+        );
+        if let Some(t) = &self.trace {
+            t.record(
+                self.event(
+                    EventKind::Custom("overrun_withdrawn".into()),
+                    at,
+                    job.model,
+                    job.request,
+                )
+                .stream(lane)
+                .rationale(why.clone())
+                .attr("exec_ns", exec.as_nanos())
+                .attr("threshold_ns", ms.threshold.as_nanos())
+                .parent(parent),
+            );
+        }
+        if let Some(a) = &self.audit {
+            a.record(
+                Audit::new(
+                    DecisionKind::Overrun,
+                    at,
+                    format!("withdraw the overrun of {}", ms.spec.task.name),
+                    why,
+                )
+                .model(ms.spec.task.name.clone())
+                .request(job.request),
+            );
+        }
+    }
+
+    pub(super) fn rec_restored(&self, m: u32, at: Timestamp, why: String) {
         let ms = &self.models[m as usize];
         if let Some(t) = &self.trace {
             t.record(
@@ -389,10 +439,7 @@ impl SchedulerCore {
                     DecisionKind::Overrun,
                     at,
                     format!("restore {}", ms.spec.task.name),
-                    match streak {
-                        Some(n) => format!("{n} consecutive jobs within budget"),
-                        None => "restored by the caller".to_string(),
-                    },
+                    why,
                 )
                 .model(ms.spec.task.name.clone()),
             );

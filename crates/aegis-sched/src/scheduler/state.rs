@@ -17,6 +17,13 @@ pub(super) struct ModelState {
     pub(super) threshold: Duration,
     /// Longest execution (or running time) seen.
     pub(super) observed_max: Duration,
+    /// Longest execution reported at completion (running times left out): what
+    /// `observed_max` falls back to when a running-time flag is withdrawn.
+    pub(super) completed_max: Duration,
+    /// The job whose overrun, flagged while it ran, began the current containment; `None`
+    /// when another cause began it or a later overrun added to it. Its completion within
+    /// budget withdraws the containment.
+    pub(super) contained_by: Option<RequestId>,
     /// In containment after an overrun.
     pub(super) contained: bool,
     /// Contained, but its jobs get windows of their WCET again (not of the observed worst):
@@ -41,6 +48,8 @@ impl ModelState {
         ModelState {
             threshold: spec.threshold(),
             observed_max: Duration::ZERO,
+            completed_max: Duration::ZERO,
+            contained_by: None,
             contained: false,
             probation: false,
             contained_since: now,

@@ -214,6 +214,11 @@ pub fn simulate(config: &SimConfig, tasks: &[SimTask]) -> Result<SimRun, SimErro
                     counts[core.index_of(model).unwrap_or(0) as usize].overruns += 1;
                     metrics.record_overrun(model);
                 }
+                Decision::OverrunWithdrawn { model, .. } => {
+                    let c = &mut counts[core.index_of(model).unwrap_or(0) as usize];
+                    c.overruns = c.overruns.saturating_sub(1);
+                    metrics.record_overrun_withdrawn(model);
+                }
                 _ => {}
             }
             if config.record_decisions {

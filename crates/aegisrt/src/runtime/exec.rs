@@ -206,6 +206,9 @@ impl Engine {
                     self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 }
                 Decision::Overrun { model, .. } => self.metrics.record_overrun(&model),
+                Decision::OverrunWithdrawn { model, .. } => {
+                    self.metrics.record_overrun_withdrawn(&model);
+                }
                 Decision::Completed { met: false, .. } => {
                     self.counters.misses.fetch_add(1, Ordering::Relaxed);
                 }

@@ -32,6 +32,9 @@ pub struct ModelRun {
     pub dropped: u64,
     /// WCET / budget overruns.
     pub overruns: u64,
+    /// Overruns flagged while running, withdrawn when the job finished within budget (host
+    /// delays, not execution; not in `overruns`).
+    pub overruns_withdrawn: u64,
     /// Contained faults.
     pub faults: u64,
     /// Busy time / run time.
@@ -185,6 +188,7 @@ pub(crate) fn build_report(p: &Prepared, mut o: RunOutcome) -> RunReport {
             deadline_misses: s.deadline_misses,
             dropped: s.dropped,
             overruns: s.overruns,
+            overruns_withdrawn: s.overruns_withdrawn,
             faults: s.faults,
             utilisation: s.utilisation,
             wcet: row.wcet,
@@ -335,24 +339,26 @@ impl RunReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{} {:>8} {:>6} {:>6} {:>8} {:>6} {:>9}",
+            "{} {:>8} {:>6} {:>6} {:>8} {:>9} {:>6} {:>9}",
             response_header(),
             "exec CV%",
             "misses",
             "drops",
             "overruns",
+            "withdrawn",
             "faults",
             "exec>WCET"
         );
         for m in &self.models {
             let _ = writeln!(
                 s,
-                "{} {:>8.2} {:>6} {:>6} {:>8} {:>6} {:>9}",
+                "{} {:>8.2} {:>6} {:>6} {:>8} {:>9} {:>6} {:>9}",
                 response_columns(m.model.as_str(), m.jobs, &m.response),
                 m.execution.cv * 100.0,
                 m.deadline_misses,
                 m.dropped,
                 m.overruns,
+                m.overruns_withdrawn,
                 m.faults,
                 m.exec_over_wcet
             );
