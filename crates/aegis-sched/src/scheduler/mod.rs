@@ -71,7 +71,10 @@
 //! * `ReportOnly` gives no isolation (it exists as a baseline).
 //!
 //! Containment ends after [`OverrunConfig::restore_after`] consecutive jobs within budget, or
-//! when the caller calls [`SchedulerCore::restore`]. What piled up while it was contained
+//! when the caller calls [`SchedulerCore::restore`], or at once when the overrun that began it
+//! was flagged while the job ran and the job then completed within budget
+//! ([`Decision::OverrunWithdrawn`]: the time past the budget was a late start or a late
+//! completion report, not execution; ADR 0007). What piled up while it was contained
 //! does not come back as admitted work all at once (more than one job per period, which no
 //! admission test covered: under EDF or FIFO those old jobs would go first and the other
 //! models would miss behind them): at restoration its queued jobs that can no longer meet

@@ -2,10 +2,10 @@
 //! samples): reserved **and touched** before the first release, so recording a job never
 //! allocates on the hot path.
 //!
-//! Measured on an H200 VM (2026-11-27, `docs/benchmarks/gpu.md`): while these vectors grew by
-//! doubling inside the completion and release paths, every run lost a burst of deadlines at
-//! 8.2, 16.4, 32.8 and 65.5 s — the moments the per-job vectors reached 2^13 … 2^17 entries —
-//! and the longest response (20 ms) came from the last of them.
+//! Why (ADR 0007): growing these vectors by doubling happens inside the completion and release
+//! paths, under a lock the release thread also takes. On an H200 VM (2026-11-27) all 4 runs
+//! before this reservation lost deadlines at 16.4 s, when the vectors reach 2^14 entries;
+//! 2 of 7 runs after it did, both explained otherwise. Consistent with the cause, not proof.
 //!
 //! Owns [`Overhead`], [`SAMPLE_CAP`], [`expected_jobs`] and [`prefaulted`]. It must not know
 //! how the samples are summarised (the report does that).
