@@ -123,14 +123,22 @@ pub fn profile_model_with(
                 let s = CudaStream::new(&c2, StreamPriority::Lowest)?;
                 let mut g = GemmWorkload::new(&c2, n, &s)?;
                 let mut launched = 0;
-                while !stop2.load(std::sync::atomic::Ordering::Acquire) {
-                    g.launch(&s)?;
-                    launched += 1;
-                    if launched % 4 == 0 {
-                        s.synchronize()?;
+                let looped = (|| -> anyhow::Result<()> {
+                    while !stop2.load(std::sync::atomic::Ordering::Acquire) {
+                        g.launch(&s)?;
+                        launched += 1;
+                        if launched % 4 == 0 {
+                            s.synchronize()?;
+                        }
                     }
-                }
-                s.synchronize()?;
+                    Ok(())
+                })();
+                // Whatever ended the loop, the GEMMs still in flight read the workload's
+                // buffers: wait for them before the workload (and its memory) is dropped.
+                let synced = s.synchronize();
+                drop(g);
+                looped?;
+                synced?;
                 Ok(launched)
             });
             std::thread::sleep(std::time::Duration::from_millis(200));
