@@ -18,7 +18,9 @@ pub(crate) struct Args {
     /// default: one unpinned thread.
     #[arg(long, value_delimiter = ',')]
     cpus: Vec<usize>,
-    /// Probe threads SCHED_FIFO at this priority (1-98; needs root or CAP_SYS_NICE).
+    /// Probe threads SCHED_FIFO at this priority (1-98; needs root or CAP_SYS_NICE). They spin:
+    /// each takes its CPU from everything else there for the whole probe, bar the 5 % the
+    /// kernel's real-time throttling keeps back.
     #[arg(long)]
     rt_priority: Option<u8>,
     /// Probe the host only.
