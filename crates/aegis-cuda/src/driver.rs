@@ -406,6 +406,46 @@ pub(crate) fn memcpy_dtoh(dst: &mut [u8], src: CUdeviceptr) -> CudaResult<()> {
     call!(cuMemcpyDtoH_v2(dst.as_mut_ptr().cast(), src, dst.len()))
 }
 
+// --- host memory and stream memory operations (the stream gate) --------------------------
+
+/// The driver calls a [`crate::StreamGate`] needs (stream memory operations: CUDA 11.7+).
+const GATE_CALLS: [&str; 4] =
+    ["cuMemHostAlloc", "cuMemFreeHost", "cuMemHostGetDevicePointer_v2", "cuStreamWaitValue32_v2"];
+
+/// The first gate call this driver lacks, if any.
+pub(crate) fn missing_gate_call() -> CudaResult<Option<&'static str>> {
+    loaded()?;
+    Ok(GATE_CALLS.into_iter().find(|n| !has_symbol(n)))
+}
+
+/// Page-locked host memory that the device can address (`CU_MEMHOSTALLOC_DEVICEMAP`).
+pub(crate) fn mem_host_alloc_mapped(bytes: usize) -> CudaResult<*mut c_void> {
+    let mut p = std::ptr::null_mut();
+    call!(cuMemHostAlloc(&mut p, bytes, sys::CU_MEMHOSTALLOC_DEVICEMAP))?;
+    Ok(p)
+}
+
+pub(crate) fn mem_free_host(p: *mut c_void) -> CudaResult<()> {
+    call!(cuMemFreeHost(p))
+}
+
+/// The device address of mapped host memory.
+pub(crate) fn mem_host_device_pointer(p: *mut c_void) -> CudaResult<CUdeviceptr> {
+    let mut d = 0;
+    call!(cuMemHostGetDevicePointer_v2(&mut d, p, 0))?;
+    Ok(d)
+}
+
+/// Stream `s` waits until the 32-bit word at `addr` is at least `value` (cyclic comparison).
+pub(crate) fn stream_wait_value32_geq(
+    s: CUstream,
+    addr: CUdeviceptr,
+    value: u32,
+) -> CudaResult<()> {
+    let geq = sys::CUstreamWaitValue_flags_enum::CU_STREAM_WAIT_VALUE_GEQ as u32;
+    call!(cuStreamWaitValue32_v2(s, addr, value, geq))
+}
+
 // --- modules and kernels -------------------------------------------------------------------
 
 pub(crate) fn module_load_data(image: &CStr) -> CudaResult<CUmodule> {

@@ -22,6 +22,7 @@ mod deferred;
 pub mod driver;
 mod error;
 mod event;
+mod gate;
 mod gemm;
 mod module;
 mod pool;
@@ -38,6 +39,7 @@ pub use deferred::{DeferredError, take_deferred_errors};
 pub use driver::driver_available;
 pub use error::{AegisCudaError, CudaResult};
 pub use event::{CudaEvent, EventFlags};
+pub use gate::{GateGuard, StreamGate};
 pub use gemm::{CublasHandle, GemmWorkload, cublas_available};
 pub use module::{CudaModule, compile, nvrtc_available};
 pub use pool::{

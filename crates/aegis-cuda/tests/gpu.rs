@@ -260,3 +260,47 @@ fn the_stall_probe_sees_another_context_take_the_gpu() {
         assert!(lost >= 5_000_000, "the other context's 60 ms left the probe {lost} ns short");
     }
 }
+
+#[test]
+#[cfg_attr(not(feature = "gpu-tests"), ignore = "needs an NVIDIA GPU (cargo xtask gpu-bundle)")]
+fn a_closed_gate_holds_the_stream_and_keeps_host_pauses_out_of_gpu_time() {
+    use aegis_cuda::StreamGate;
+    let c = ctx();
+    let s = CudaStream::new(&c, StreamPriority::Level(0)).unwrap();
+    let spin = SpinKernel::new(&c).unwrap();
+    let gate = StreamGate::new(&c).unwrap();
+    let (a, b) = (CudaEvent::timing(&c).unwrap(), CudaEvent::timing(&c).unwrap());
+    spin.launch_for(&s, Duration::from_micros(10), 1).unwrap(); // warm-up
+    s.synchronize().unwrap();
+    let pause = std::time::Duration::from_millis(3);
+    // Without the gate, a host pause between the start event and the kernel is GPU time.
+    s.record_event(&a).unwrap();
+    std::thread::sleep(pause);
+    spin.launch_for(&s, Duration::from_millis(1), 1).unwrap();
+    s.record_event(&b).unwrap();
+    b.synchronize().unwrap();
+    let plain = b.elapsed_since(&a).unwrap();
+    // With it, the same pause comes before the gate opens: the events bracket the kernel.
+    let g = gate.close(&s).unwrap();
+    s.record_event(&a).unwrap();
+    std::thread::sleep(pause);
+    spin.launch_for(&s, Duration::from_millis(1), 1).unwrap();
+    s.record_event(&b).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    assert!(!b.is_complete().unwrap(), "the closed gate held the stream");
+    g.open();
+    b.synchronize().unwrap();
+    let gated = b.elapsed_since(&a).unwrap();
+    println!("1 ms kernel after a 3 ms host pause: plain {plain:?}, gated {gated:?}");
+    if std::env::var_os("AEGIS_UNDER_SANITIZER").is_none() {
+        assert!(plain.as_nanos() > 3_500_000, "{plain:?}");
+        assert!(gated.as_nanos() < 1_300_000, "{gated:?}");
+    }
+    // A guard dropped without `open` (an error path) opens the gate too.
+    {
+        let _g = gate.close(&s).unwrap();
+        s.record_event(&b).unwrap();
+    }
+    b.synchronize().unwrap();
+    assert!(b.is_complete().unwrap());
+}
