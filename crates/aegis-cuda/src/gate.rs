@@ -9,6 +9,14 @@
 //! writes) and [`GateGuard`] (opens on drop, so no error path leaves a stream waiting for ever).
 //! It must not know what the gated work is.
 //!
+//! **Constraint: nothing between `close` and `open` may wait for the gated stream**, directly
+//! (a synchronisation) or through the driver: with lazy module loading (CUDA's default) the
+//! first launch of a function may wait for the context's work, which waits for the gate — a
+//! deadlock. Measured on an H200 (2026-11-27, ADR 0007): the runtime's GPU lanes gated every
+//! job and hung in the first warm-up job, whose kernels had not been launched before. The
+//! runtime does not gate its lanes for that reason; gating needs every function loaded first
+//! (`cuFuncLoad`, or an ungated warm-up) and a watchdog that opens a gate held too long.
+//!
 //! Coverage: GPU-only (every path past the driver check needs a device; its tests run on
 //! the GPU machine, `cargo xtask gpu-bundle`).
 

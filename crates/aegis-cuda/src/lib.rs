@@ -3,7 +3,8 @@
 //! RAII over the CUDA driver API (loaded at run time through `cudarc`, so everything builds and
 //! its host tests run without CUDA), streams with priorities, events, a device memory pool with
 //! bounded-time allocation and leak reports, capability discovery, and calibrated GPU workloads
-//! (an NVRTC `clock64()` spin kernel and a cuBLAS GEMM), and a GPU stall probe.
+//! (an NVRTC `clock64()` spin kernel and a cuBLAS GEMM), a GPU stall probe, and a host-opened
+//! stream gate.
 //!
 //! Structure, as in cudarc: [`driver`] is the thin checked-call layer (every `CUresult` becomes
 //! a typed error naming the call; nothing else calls the raw bindings), the other modules are

@@ -122,9 +122,6 @@ pub(crate) fn run(a: Args) -> anyhow::Result<()> {
     })?;
     println!("\nadmission ({:?}, non-preemptive analysis):", prepared.deployment().policy);
     print!("{}", admission_table(&prepared.admission()));
-    if let Some(why) = prepared.gpu_ungated_because() {
-        println!("GPU jobs run ungated (GPU time may include host pauses between launches): {why}");
-    }
     if let Some(plan) = prepared.memory_plan() {
         let t = &plan.sharing.total;
         println!(

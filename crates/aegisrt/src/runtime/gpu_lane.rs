@@ -8,7 +8,7 @@
 //! Coverage: GPU-only (its tests run on the GPU machine, `cargo xtask gpu-bundle`).
 
 use aegis_context::{ContextError, ExecutionContext, FaultKind};
-use aegis_cuda::{CudaContext, CudaEvent, CudaStream, EventFlags, StreamGate, StreamPriority};
+use aegis_cuda::{CudaContext, CudaEvent, CudaStream, EventFlags, StreamPriority};
 use aegis_trace::{Clock, Duration, MonotonicClock, Timestamp};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -21,11 +21,6 @@ pub(crate) struct GpuLane {
     end: CudaEvent,
     epoch: CudaEvent,
     epoch_host: Mutex<Option<(Timestamp, std::time::Instant)>>,
-    /// Holds each job's work until all of it is enqueued (ADR 0007), so the timing events
-    /// bracket the kernels alone; `Err`: why there is none (the driver lacks stream memory
-    /// operations), and GPU time then includes any host pause between launches. Declared
-    /// after the stream: the stream (which waits for its work) is dropped first.
-    gate: Result<StreamGate, String>,
 }
 
 /// How long before the expected completion the waiting thread starts polling.
@@ -53,14 +48,7 @@ impl GpuLane {
             end: CudaEvent::timing(cuda)?,
             epoch: CudaEvent::timing(cuda)?,
             epoch_host: Mutex::new(None),
-            gate: StreamGate::new(cuda).map_err(|e| e.to_string()),
         })
-    }
-
-    /// Why the lane's jobs run ungated (their GPU time may include host pauses between
-    /// launches), or `None` when they are gated.
-    pub(crate) fn ungated_because(&self) -> Option<&str> {
-        self.gate.as_ref().err().map(String::as_str)
     }
 
     /// Re-measures the mapping of GPU event time to the host clock when it is older than
@@ -141,18 +129,9 @@ impl GpuLane {
             let f = ctx.report_fault(FaultKind::Cuda, format!("{what}: {e}"), e.is_sticky());
             ContextError::Fault { fault: Box::new(f), source: None }
         };
-        // The job's work waits behind the gate until all of it is enqueued: a host pause in
-        // between delays its start instead of stretching its GPU time. The guard opens the
-        // gate on every path out of this block.
-        let guard = match &self.gate {
-            Ok(g) => Some(g.close(&self.stream).map_err(|e| fault("stream gate", e))?),
-            Err(_) => None,
-        };
         self.stream.record_event(&self.start).map_err(|e| fault("start event", e))?;
-        let enqueued = ctx.enqueue(&self.stream);
-        drop(guard);
         let since = std::time::Instant::now();
-        enqueued?;
+        ctx.enqueue(&self.stream)?;
         self.wait_done(since, hint).map_err(|e| fault("completion wait", e))
     }
 

@@ -491,13 +491,6 @@ impl Prepared {
         &self.audit
     }
 
-    /// Why GPU jobs run without the stream gate (their GPU time, which the budget check uses,
-    /// then includes host pauses between their launches; ADR 0007); `None` when every GPU
-    /// lane is gated or there is none.
-    pub fn gpu_ungated_because(&self) -> Option<&str> {
-        self.gpu_lanes.iter().flatten().find_map(|g| g.ungated_because())
-    }
-
     /// Runs the admitted (and forced) models for `duration` and reports.
     ///
     /// # Errors
