@@ -15,6 +15,7 @@ use crate::policy::{JobView, SchedulingPolicy, policy_for};
 use crate::task::validate_task;
 use aegis_trace::{AuditTrail, Duration, EventId, ModelId, RequestId, Timestamp, TraceCollector};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Why a contained model is restored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +27,6 @@ pub(super) enum RestoreCause {
     /// The overrun that began the containment was withdrawn.
     Withdrawn,
 }
-use std::sync::Arc;
 
 /// The deterministic scheduler state machine (see the module docs of [`super`]).
 pub struct SchedulerCore {
@@ -339,10 +339,19 @@ impl SchedulerCore {
     /// Re-files every queued job of model `m` (after containment, restoration, a new observed
     /// worst): queue, background flag and latest start follow the model's state.
     pub(super) fn refile_model(&mut self, m: u32) {
+        let none = self.refile_model_except(m, |_| false);
+        debug_assert!(none.is_empty());
+    }
+
+    /// [`Self::refile_model`], except for the queued jobs `doomed` picks: those are dequeued
+    /// and returned, for the caller to drop.
+    fn refile_model_except(&mut self, m: u32, doomed: impl Fn(&Job) -> bool) -> Vec<Job> {
         let lane = self.models[m as usize].spec.lane;
-        let jobs = self.take_queued(m, lane);
-        self.file_all(jobs);
+        let (doomed, keep): (Vec<Job>, Vec<Job>) =
+            self.take_queued(m, lane).into_iter().partition(doomed);
+        self.file_all(keep);
         self.lanes[lane as usize].deferred = None;
+        doomed
     }
 
     /// Dequeues every queued job of model `m` on `lane`.
@@ -583,20 +592,15 @@ impl SchedulerCore {
         // become admitted work all at once: the admission tests allow one job per period.
         // Jobs that can no longer meet their deadline are dropped; the rest (released within
         // the last deadline) run at the model's normal rank.
-        let lane = self.models[m as usize].spec.lane;
         let estimate = self.models[m as usize].estimate();
         let now = self.now;
-        let (doomed, keep): (Vec<Job>, Vec<Job>) =
-            self.take_queued(m, lane).into_iter().partition(|j| now + estimate > j.deadline);
-        for job in doomed {
+        for job in self.refile_model_except(m, |j| now + estimate > j.deadline) {
             let reason = DropReason::CannotMeetDeadline {
                 earliest_finish: now + estimate,
                 deadline: job.deadline,
             };
             self.drop_queued(job, reason, out);
         }
-        self.file_all(keep);
-        self.lanes[lane as usize].deferred = None;
     }
 
     /// Moves `model` to `lane` (the admission controller re-partitions on every admission).
