@@ -21,8 +21,8 @@ pub(crate) struct Args {
     /// Probe threads SCHED_FIFO at this priority (1-98; needs root or CAP_SYS_NICE). They spin:
     /// each takes its CPU from everything else there for the whole probe, bar the 5 % the
     /// kernel's real-time throttling keeps back.
-    #[arg(long)]
-    rt_priority: Option<u8>,
+    #[arg(long, allow_hyphen_values = true)]
+    rt_priority: Option<i64>,
     /// Probe the host only.
     #[arg(long)]
     no_gpu: bool,
@@ -32,19 +32,24 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(a: Args) -> anyhow::Result<()> {
-    if !(0.01..=3600.0).contains(&a.duration) {
-        anyhow::bail!("--duration {}: probe for 0.01 to 3600 s", a.duration);
-    }
-    if a.rt_priority.is_some_and(|p| !(1..=98).contains(&p)) {
-        anyhow::bail!("--rt-priority {:?}: use 1 to 98", a.rt_priority);
-    }
+    // The range is the library's to check (`probe_platform`); this only refuses what is no
+    // duration at all (negative, not a number).
+    let duration = Duration::try_from_secs_f64(a.duration)
+        .map_err(|_| anyhow::anyhow!("--duration {}: give seconds, 0.01 to 3600", a.duration))?;
+    let rt_priority = match a.rt_priority {
+        None => None,
+        Some(n) => Some(aegisrt::deployment::rt_priority(n).ok_or_else(|| {
+            anyhow::anyhow!("--rt-priority {n}: use 1 to {}", aegisrt::deployment::MAX_RT_PRIORITY)
+        })?),
+    };
     let o = ProbeOptions {
-        duration: Duration::from_secs_f64(a.duration),
+        duration,
         threshold: Duration::from_micros(a.threshold_us),
         cpus: a.cpus,
-        rt_priority: a.rt_priority,
+        rt_priority,
         gpu: !a.no_gpu,
     };
+    o.check()?;
     println!(
         "probe: {:.1} s, stalls > {} µs, host CPUs {}{}, GPU {}",
         a.duration,
