@@ -25,7 +25,9 @@ D="$OUT/case-study-$PART"
 mkdir -p "$D"
 export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
 { date -u; nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nproc; } > "$D/gpu.txt" 2>&1
-run() { local name=$1; shift; echo "=== $name: $*" | tee -a "$D/console.log"; $BIN "$@" >> "$D/console.log" 2>"$D/$name.stderr"; echo "rc=$?" | tee -a "$D/console.log"; }
+# PRE: what runs the binary (e.g. nice -n -20); empty by default.
+PRE=()
+run() { local name=$1; shift; echo "=== $name: $*" | tee -a "$D/console.log"; "${PRE[@]}" "$BIN" "$@" >> "$D/console.log" 2>"$D/$name.stderr"; echo "rc=$?" | tee -a "$D/console.log"; }
 if [ "$PART" = 1 ] || [ "$PART" = all ]; then
   # A short sanity run first: stop early (saving device time) if the set is not admitted.
   run sanity run "$HERE/cyclic.toml" --policy edf --duration 5 --report "$D/sanity.html"
@@ -51,10 +53,9 @@ fi
 if [ "$PART" = 3 ]; then
   # SCHED_FIFO where the host allows it; containers without real-time bandwidth refuse it even
   # to root, and there the runtime's threads inherit nice -20 instead (CAP_SYS_NICE suffices).
-  if chrt -f 10 true 2>/dev/null; then HOSTMODE="SCHED_FIFO 80"; RT=(--rt-priority 80); NICE=()
-  else HOSTMODE="nice -20 (SCHED_FIFO refused by this host)"; RT=(); NICE=(nice -n -20); fi
+  if chrt -f 10 true 2>/dev/null; then HOSTMODE="SCHED_FIFO 80"; RT=(--rt-priority 80); PRE=()
+  else HOSTMODE="nice -20 (SCHED_FIFO refused by this host)"; RT=(); PRE=(nice -n -20); fi
   echo "host threads: $HOSTMODE" | tee -a "$D/console.log" "$D/gpu.txt"
-  BIN0=$BIN; BIN="${NICE[*]} $BIN0"
   for p in ${POLICIES:-edf fp}; do
     run "cyclic-rt-$p" run "$HERE/cyclic-rt.toml" --policy "$p" "${RT[@]}" --report "$D/cyclic-rt-$p.html"
   done
@@ -62,7 +63,7 @@ if [ "$PART" = 3 ]; then
   # the misses come where the analysis says.
   [ "${SKIP_FORCED:-0}" = 1 ] ||
     run cyclic-rt-fifo-forced run "$HERE/cyclic-rt.toml" --policy fifo --force "${RT[@]}" --report "$D/cyclic-rt-fifo-forced.html"
-  BIN=$BIN0
+  PRE=()
 fi
 if [ "$PART" = 4 ]; then
   for m in detector segmenter tracker; do
@@ -72,10 +73,9 @@ if [ "$PART" = 4 ]; then
   done
 fi
 if [ "$PART" = 5 ]; then
-  NICE=(); nice -n -20 true 2>/dev/null && NICE=(nice -n -20)
-  BIN0=$BIN; BIN="${NICE[*]} $BIN0"
+  nice -n -20 true 2>/dev/null && PRE=(nice -n -20)
   run probe probe --duration "${PROBE_S:-60}" --cpus 2,3,8,12 --json "$D/probe.json"
-  BIN=$BIN0
+  PRE=()
 fi
 tar -czf "$OUT/case-study-$PART.tar.gz" -C "$OUT" "case-study-$PART"
 [ "$PART" = 5 ] && cat "$D/console.log"
