@@ -83,8 +83,7 @@ pub enum Injected {
 
 /// A real engine whose every `every`-th inference after arming fails or stalls (after running
 /// it), to exercise the fault boundary and overrun containment with a real model's timing and
-/// memory. Unarmed (profiling,
-/// warm-up) it is the engine it wraps.
+/// memory. Unarmed (profiling, warm-up) it is the engine it wraps.
 pub struct FaultEvery {
     inner: Box<dyn RuntimeBackend>,
     every: u64,
