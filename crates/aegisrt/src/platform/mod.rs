@@ -19,7 +19,7 @@ use aegis_cuda::{
     AegisCudaError, CudaContext, CudaStream, StreamPriority, TimerGapOptions, TimerGapProbe,
 };
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 /// What to probe.
@@ -107,7 +107,7 @@ impl ProbeOptions {
     }
 }
 
-/// Runs the probe: the host threads and the GPU probe measure from one start and run for
+/// Runs the probe: the host threads and the GPU probe start together and run for
 /// `o.duration`.
 ///
 /// # Errors
@@ -116,11 +116,13 @@ pub fn probe_platform(o: &ProbeOptions) -> Result<PlatformReport, ProbeError> {
     o.check()?;
     let cpus: Vec<Option<usize>> =
         if o.cpus.is_empty() { vec![None] } else { o.cpus.iter().copied().map(Some).collect() };
-    // The GPU side is set up (NVRTC compile, module load) before the start line. Every probe
-    // measures from `t0` and ends at `t0 + duration`: a thread that starts a little later
-    // probes a little less, on the same timeline.
+    // The GPU side is set up (NVRTC compile, module load) before the start line.
     let gpu = o.gpu.then(GpuSide::new).transpose()?;
-    let (t0, unix_t0) = (Instant::now(), std::time::SystemTime::now());
+    // The start time is taken once every probe thread is up (the barrier), so each probes the
+    // whole duration: taken before spawning, thread start-up (milliseconds under emulation)
+    // would shorten every span.
+    let barrier = Arc::new(Barrier::new(cpus.len() + 1 + usize::from(gpu.is_some())));
+    let t0_cell = Arc::new(std::sync::OnceLock::<(Instant, std::time::SystemTime)>::new());
     let host_threads: Vec<_> = cpus
         .iter()
         .map(|&cpu| {
@@ -129,14 +131,24 @@ pub fn probe_platform(o: &ProbeOptions) -> Result<PlatformReport, ProbeError> {
                 cpus: cpu.into_iter().collect(),
                 ..HostSettings::default()
             });
-            let (duration, threshold) = (o.duration, o.threshold);
-            std::thread::spawn(move || host::probe_cpu(&policy, t0, duration, threshold))
+            let (barrier, t0_cell, o) = (barrier.clone(), t0_cell.clone(), o.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let t0 = t0_cell.get().map_or_else(Instant::now, |t| t.0);
+                host::probe_cpu(&policy, t0, o.duration, o.threshold)
+            })
         })
         .collect();
     let gpu_thread = gpu.map(|g| {
-        let o = o.clone();
-        std::thread::spawn(move || g.run(t0, &o))
+        let (barrier, t0_cell, o) = (barrier.clone(), t0_cell.clone(), o.clone());
+        std::thread::spawn(move || {
+            barrier.wait();
+            let t0 = t0_cell.get().map_or_else(Instant::now, |t| t.0);
+            g.run(t0, &o)
+        })
     });
+    let _ = t0_cell.set((Instant::now(), std::time::SystemTime::now()));
+    barrier.wait();
     let mut host = Vec::new();
     let mut host_gaps = Vec::new();
     for (cpu, t) in cpus.iter().zip(host_threads) {
@@ -149,8 +161,10 @@ pub fn probe_platform(o: &ProbeOptions) -> Result<PlatformReport, ProbeError> {
     if let Some(t) = gpu_thread {
         let (s, gaps, first_read_ns) =
             t.join().map_err(|_| ProbeError::Panicked("gpu".into()))??;
-        let unix_t0 =
-            unix_t0.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
+        let unix_t0 = t0_cell
+            .get()
+            .and_then(|t| t.1.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
         offset = Some(first_read_ns as i64 - unix_t0);
         let refs: Vec<&[Gap]> = host_gaps.iter().map(Vec::as_slice).collect();
         long = coincident(&gaps, &refs, 1_000_000, 1_000_000);
